@@ -1,0 +1,1 @@
+"""Demo and benchmark data for the CRM + OA suite (SPEC X5)."""

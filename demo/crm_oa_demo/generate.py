@@ -1,0 +1,399 @@
+"""Create a database with realistic Chinese demo data (SPEC X5).
+
+    crm-oa-demo -c config/demo.conf -d demo --customers 300
+
+The organization (company, departments, supervisor chain, one login per
+role) is created through the ORM; customers are created set-based (see
+bulk.py), so ``--customers 1000000`` takes minutes on PostgreSQL."""
+import argparse
+import datetime as dt
+from decimal import Decimal
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+MODULES = [
+    'oa_workflow', 'crm_ext', 'callcenter', 'member_points', 'partner_portal']
+DEFAULT_PASSWORD = 'demo2026'
+
+
+class SetupError(Exception):
+    "A problem the user can fix, reported without a traceback"
+
+
+# Logins of the demo: (login, title, role groups, department code, supervisor)
+ROLES = [
+    ('gm', "总经理", ['group_general_manager'], 'GMO', None),
+    ('manager', "销售部经理", ['group_department_manager'], 'SALES', 'gm'),
+    ('supervisor', "销售一组主管", ['group_sales_supervisor'], 'S1', 'manager'),
+    ('sales', "客户经理", ['group_salesperson'], 'S1', 'supervisor'),
+    ('sales2', "客户经理", ['group_salesperson'], 'S2', 'manager'),
+    ('office', "行政专员", ['group_office_admin'], 'ADM', 'gm'),
+    ('agent', "客服坐席", ['group_callcenter_agent'], 'CC', 'gm'),
+    ('consultant', "实施顾问", ['group_consultant'], 'GMO', 'gm'),
+    ]
+DEPARTMENTS = [
+    # code, name, parent code, manager login
+    ('GMO', "总经办", None, 'gm'),
+    ('SALES', "销售部", None, 'manager'),
+    ('S1', "销售一组", 'SALES', 'supervisor'),
+    ('S2', "销售二组", 'SALES', None),
+    ('ADM', "行政部", None, 'office'),
+    ('CC', "客服中心", None, 'agent'),
+    ]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('-c', '--config', required=True,
+        help="trytond configuration file")
+    parser.add_argument('-d', '--database', default='demo',
+        help="name of the database to create (default: demo)")
+    parser.add_argument('--customers', type=int, default=300,
+        help="number of customers to generate (default: 300)")
+    parser.add_argument('--reset', action='store_true',
+        help="drop the database first if it exists")
+    parser.add_argument('--password', default=DEFAULT_PASSWORD,
+        help="password of every demo login (default: %(default)s)")
+    parser.add_argument('--seed', type=int, default=2026,
+        help="random seed, for repeatable data")
+    parser.add_argument('--if-missing', action='store_true',
+        help="do nothing when the database already exists")
+    args = parser.parse_args(argv)
+    if args.customers < 0:
+        parser.error("--customers must be 0 or more")
+    if len(args.password) < 8:
+        parser.error("--password must have at least 8 characters")
+    return args
+
+
+def _admin_command():
+    path = Path(sys.executable).with_name('trytond-admin')
+    return [str(path)] if path.exists() else ['trytond-admin']
+
+
+def database_exists(name):
+    from trytond import backend
+    from trytond.config import config
+    if backend.name == 'sqlite':
+        return (Path(config.get('database', 'path'))
+            / f'{name}.sqlite').exists()
+    database = backend.Database().connect()
+    return name in database.list()
+
+
+def create_database(name):
+    from trytond import backend
+    from trytond.config import config
+    if backend.name == 'sqlite':
+        directory = Path(config.get('database', 'path'))
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f'{name}.sqlite').touch()
+    else:
+        Database = backend.Database
+        database = Database().connect()
+        connection = database.get_connection(autocommit=True)
+        try:
+            database.create(connection, name)
+        finally:
+            database.put_connection(connection, close=True)
+
+
+def drop_database(name):
+    from trytond import backend
+    from trytond.config import config
+    if backend.name == 'sqlite':
+        path = Path(config.get('database', 'path')) / f'{name}.sqlite'
+        if path.exists():
+            path.unlink()
+    else:
+        Database = backend.Database
+        database = Database().connect()
+        connection = database.get_connection(autocommit=True)
+        try:
+            database.drop(connection, name)
+        finally:
+            database.put_connection(connection, close=True)
+
+
+def run_admin(config, database, password, *args):
+    env = dict(os.environ)
+    passfile = _write_passfile(password)
+    try:
+        env['TRYTONPASSFILE'] = str(passfile)
+        result = subprocess.run(
+            _admin_command() + ['-c', config, '-d', database, *args],
+            env=env, capture_output=True, text=True)
+    finally:
+        passfile.unlink()
+    if result.returncode:
+        raise SetupError(
+            "trytond-admin failed:\n" + result.stderr[-3000:])
+
+
+def _write_passfile(password):
+    import tempfile
+    fd, name = tempfile.mkstemp(prefix='trytond-pass-')
+    with os.fdopen(fd, 'w') as f:
+        f.write(password)
+    return Path(name)
+
+
+def install(config, database, password, language='zh_CN'):
+    run_admin(config, database, password,
+        '--all', '--email', 'admin@example.com', '-l', language)
+    run_admin(config, database, password,
+        '-u', *MODULES, '--activate-dependencies', '-l', language)
+
+
+class Names:
+    "Pools of realistic Chinese names drawn from Faker's zh_CN providers"
+
+    def __init__(self, seed):
+        from faker import Faker
+        from faker.providers.address.zh_CN import Provider as Address
+        from faker.providers.company.zh_CN import Provider as Company
+        from faker.providers.phone_number.zh_CN import Provider as Phone
+        self.random = random.Random(seed)
+        self.faker = Faker('zh_CN')
+        self.faker.seed_instance(seed)
+        self.cities = list(dict.fromkeys(Address.cities))
+        self.districts = list(dict.fromkeys(Address.districts))
+        self.streets = [self.faker.street_name() for _ in range(2000)]
+        self.prefixes = list(dict.fromkeys(Company.company_prefixes))
+        self.suffixes = list(dict.fromkeys(Company.company_suffixes))
+        self.mobile_prefixes = [str(p) for p in Phone.phonenumber_prefixes]
+        self.people = [self.faker.name() for _ in range(5000)]
+        self.jobs = [self.faker.job() for _ in range(200)]
+
+    def company_names(self, count):
+        "`count` distinct company names: city + district + brand + suffix"
+        c, d, p, s = (len(self.cities), len(self.districts),
+            len(self.prefixes), len(self.suffixes))
+        space = c * d * p * s
+        picks = self.random.sample(range(space), min(count, space))
+        for n, index in enumerate(picks):
+            index, si = divmod(index, s)
+            index, pi = divmod(index, p)
+            ci, di = divmod(index, d)
+            yield (f"{self.cities[ci]}{self.districts[di]}"
+                f"{self.prefixes[pi]}{self.suffixes[si]}")
+        for n in range(space, count):
+            yield f"{self.cities[n % c]}{self.prefixes[n % p]}第{n}分公司"
+
+    def mobile(self):
+        "A valid mainland mobile number as (international, E.164)"
+        prefix = self.random.choice(self.mobile_prefixes)
+        rest = f'{self.random.randrange(10 ** 8):08d}'
+        return (f'+86 {prefix} {rest[:4]} {rest[4:]}',
+            f'+86{prefix}{rest}')
+
+    def landline(self, city_index):
+        area = ('10', '21', '20', '755', '571', '25', '28', '27')[
+            city_index % 8]
+        number = f'{self.random.randrange(2 * 10 ** 7, 9 * 10 ** 7):08d}'
+        return (f'+86 {area} {number[:4]} {number[4:]}',
+            f'+86{area}{number}')
+
+
+def setup_organization(names, password):
+    "Company, departments, employees and one login per role; returns logins"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool()
+    Currency = pool.get('currency.currency')
+    Party = pool.get('party.party')
+    Company = pool.get('company.company')
+    Employee = pool.get('company.employee')
+    Department = pool.get('oa.department')
+    User = pool.get('res.user')
+    Group = pool.get('res.group')
+    ModelData = pool.get('ir.model.data')
+    Lang = pool.get('ir.lang')
+
+    currency, = Currency.search([('code', '=', 'CNY')]) or Currency.create([{
+                'name': "人民币", 'code': 'CNY', 'symbol': '¥',
+                'rounding': Decimal('0.01'), 'digits': 2}])
+    company_party = Party(name=next(names.company_names(1)))
+    company_party.save()
+    company = Company(
+        party=company_party, currency=currency, timezone='Asia/Shanghai')
+    company.save()
+    admin, = User.search([('login', '=', 'admin')])
+    admin.companies = [company]
+    admin.company = company
+    admin.save()
+
+    lang, = Lang.search([('code', '=', 'zh_CN')])
+    employees = {}
+    users = {}
+    with Transaction().set_context(company=company.id):
+        for login, title, _, _, _ in ROLES:
+            party = Party(name=names.faker.name())
+            party.save()
+            employee = Employee(party=party, company=company, title=title)
+            employee.save()
+            employees[login] = employee
+        for login, _, _, _, chief in ROLES:
+            if chief:
+                employees[login].supervisor = employees[chief]
+        Employee.save(list(employees.values()))
+        departments = {}
+        for code, name, parent, manager in DEPARTMENTS:
+            department = Department(
+                name=name, code=code, company=company,
+                parent=departments.get(parent),
+                manager=employees.get(manager))
+            department.save()
+            departments[code] = department
+        for login, _, _, dept, _ in ROLES:
+            employees[login].department = departments[dept]
+        Employee.save(list(employees.values()))
+
+        for login, title, groups, _, _ in ROLES:
+            employee = employees[login]
+            user = User(
+                login=login, name=employee.party.name,
+                email=f'{login}@example.com', language=lang,
+                companies=[company], company=company,
+                employees=[employee], employee=employee,
+                groups=[Group(ModelData.get_id('oa_workflow', g))
+                    for g in groups])
+            user.save()
+            users[login] = user
+        User.write(list(users.values()), {'password': password})
+    return company, users
+
+
+def generate_customers(names, count):
+    "Customers with a contact person, phones, e-mail and an address"
+    from crm_oa_demo.bulk import analyze, insert_rows, next_ids
+    from trytond.pool import Pool
+    pool = Pool()
+    Configuration = pool.get('party.configuration')
+    Sequence = pool.get('ir.sequence')
+    if not count:
+        return 0
+    sequence = Configuration(1).party_sequence
+    number = sequence.number_next
+    prefix = sequence.prefix or ''
+    first = next_ids('party_party', count)
+    company_names = names.company_names(count)
+    rnd = names.random
+
+    def parties():
+        for i in range(count):
+            code = f'{prefix}{number + i}'
+            yield (first + i, True, code, code, number + i,
+                next(company_names))
+    insert_rows('party_party',
+        ['id', 'active', 'code', 'code_alnum', 'code_digit', 'name'],
+        parties())
+    Sequence.write([sequence], {'number_next': number + count})
+
+    first_mechanism = next_ids('party_contact_mechanism', 3 * count)
+
+    def mechanisms():
+        mid = first_mechanism
+        for i in range(count):
+            party = first + i
+            contact = rnd.choice(names.people)
+            value, compact = names.mobile()
+            yield (mid, True, party, contact, 10, 'mobile', value, compact)
+            value, compact = names.landline(i)
+            yield (mid + 1, True, party, None, 20, 'phone', value, compact)
+            email = f'info{party}@example.cn'
+            yield (mid + 2, True, party, contact, 30, 'email', email, email)
+            mid += 3
+    insert_rows('party_contact_mechanism',
+        ['id', 'active', 'party', 'name', 'sequence', 'type', 'value',
+            'value_compact'],
+        mechanisms())
+
+    first_address = next_ids('party_address', count)
+
+    def addresses():
+        for i in range(count):
+            city = rnd.choice(names.cities)
+            street = (f'{rnd.choice(names.districts)}区'
+                f'{rnd.choice(names.streets)}{rnd.randrange(1, 999)}号')
+            yield (first_address + i, True, first + i, city, street,
+                f'{rnd.randrange(100000, 999999)}', 10)
+    insert_rows('party_address',
+        ['id', 'active', 'party', 'city', 'street_unstructured',
+            'postal_code', 'sequence'],
+        addresses())
+    analyze('party_party', 'party_contact_mechanism', 'party_address')
+    return count
+
+
+def populate(database, args):
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    names = Names(args.seed)
+    with Transaction().start(database, 0, readonly=False) as transaction:
+        pool = Pool(database)
+        pool.init()
+        with transaction.set_context(language='zh_CN'):
+            company, users = setup_organization(names, args.password)
+            with transaction.set_context(company=company.id):
+                started = time.monotonic()
+                generate_customers(names, args.customers)
+                elapsed = time.monotonic() - started
+            names_of_users = {l: u.name for l, u in users.items()}
+        transaction.commit()
+    return names_of_users, elapsed
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not Path(args.config).is_file():
+        print(f"error: configuration file {args.config} not found",
+            file=sys.stderr)
+        return 2
+    os.environ['TRYTOND_CONFIG'] = args.config
+    from trytond.config import config
+    config.update_etc(args.config)
+    import trytond.backend  # noqa: F401 after the configuration
+    try:
+        exists = database_exists(args.database)
+        if exists and args.if_missing:
+            print(f"Database '{args.database}' already exists: kept as it "
+                "is (./start.sh --reset recreates it).")
+            print_logins(args.password)
+            return 0
+        if exists and not args.reset:
+            raise SetupError(
+                f"Database '{args.database}' already exists. Use --reset to "
+                "drop and recreate it, or choose another name with -d.")
+        if exists:
+            drop_database(args.database)
+        create_database(args.database)
+        print(f"Installing the modules into '{args.database}' "
+            "(about a minute)...", flush=True)
+        install(args.config, args.database, args.password)
+        print(f"Generating the organization and {args.customers} "
+            "customers...", flush=True)
+        users, elapsed = populate(args.database, args)
+    except SetupError as exception:
+        print(f"error: {exception}", file=sys.stderr)
+        return 2
+    print(f"Customers generated in {elapsed:.1f} s.")
+    print_logins(args.password, users)
+    return 0
+
+
+def print_logins(password, users=None):
+    users = users or {}
+    print(f"Logins (password for all: {password}):")
+    print(f"  {'admin':<12} administrator / 系统管理员")
+    for login, title, groups, *_ in ROLES:
+        name = f" ({users[login]})" if login in users else ''
+        print(f"  {login:<12} {title}{name}")
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Browser smoke test: headless Chromium logs into sao as the demo
+salesperson and opens the CRM menu. A screenshot is saved on failure."""
+import os
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.server import PASSWORD, ROOT, get_server
+
+SCREENSHOTS = ROOT / 'var' / 'screenshots'
+
+
+def chromium():
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which('chromium') or '/usr/bin/chromium'
+    profile = tempfile.mkdtemp(prefix='chromium-')
+    for argument in [
+            '--headless=new', '--no-sandbox', '--disable-gpu',
+            '--disable-quic', '--no-first-run',
+            '--disable-background-networking', '--disable-component-update',
+            '--disable-sync', '--disable-dev-shm-usage',
+            '--window-size=1400,900', f'--user-data-dir={profile}']:
+        options.add_argument(argument)
+    service = Service(shutil.which('chromedriver') or '/usr/bin/chromedriver')
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.profile = profile
+    return driver
+
+
+class BrowserTestCase(unittest.TestCase):
+    "Log into the web client and use the menus like a person"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = get_server()
+
+    def setUp(self):
+        self.driver = chromium()
+        self.wait = WebDriverWait(self.driver, 30)
+
+    def tearDown(self):
+        failed = any(error for _, error in (
+                self._outcome.result.errors + self._outcome.result.failures)
+            if _ is self)
+        if failed:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            path = SCREENSHOTS / f'{self._testMethodName}.png'
+            try:
+                self.driver.save_screenshot(str(path))
+                print(f"screenshot saved to {path}")
+            except WebDriverException:
+                pass
+        self.driver.quit()
+        shutil.rmtree(self.driver.profile, ignore_errors=True)
+
+    def login(self, login, password=PASSWORD):
+        driver, wait = self.driver, self.wait
+        driver.get(self.server.url)
+        wait.until(EC.visibility_of_element_located(
+                (By.ID, 'login'))).send_keys(login)
+        driver.find_element(By.CSS_SELECTOR, 'button[type=submit]').click()
+        field = wait.until(EC.visibility_of_element_located(
+                (By.CSS_SELECTOR, 'input[type=password]')))
+        field.send_keys(password)
+        buttons = [b for b in driver.find_elements(
+                By.CSS_SELECTOR, '.modal-footer button.btn-primary')
+            if b.is_displayed()]
+        buttons[-1].click()
+
+    def menu_entry(self, text):
+        "The visible menu row whose label is exactly `text`"
+        xpath = ('//div[@id="menu"]//*[normalize-space(text())="%s"]' % text)
+        return self.wait.until(
+            EC.visibility_of_element_located((By.XPATH, xpath)))
+
+    def menu_names(self, session, xml_icon):
+        "Labels of the root menu with that icon and of its children"
+        root, = self.server.rpc('model.ir.ui.menu.search_read', [
+                [('parent', '=', None), ('icon', '=', xml_icon)], 0, None,
+                None, ['name'], {}], session)
+        children = self.server.rpc('model.ir.ui.menu.search_read', [
+                [('parent', '=', root['id'])], 0, None, None, ['name'], {}],
+            session)
+        return root['name'], [c['name'] for c in children]
+
+    def test_salesperson_opens_crm_customers(self):
+        "The salesperson logs in, opens CRM and then its customer list"
+        session = self.server.login('sales')
+        crm, children = self.menu_names(session, 'crm-customer')
+        # The first entry of the CRM menu is the salesperson's customer list
+        customers = children[0]
+
+        self.login('sales')
+        # The CRM root is there; expanding it shows its entries
+        entry = self.menu_entry(crm)
+        entry.click()
+        self.menu_entry(customers).click()
+        # Opening the entry opens a tab named after it with a list
+        tab = self.wait.until(EC.visibility_of_element_located((By.XPATH,
+                    '//ul[@id="tablist"]//*[contains(normalize-space(.), '
+                    '"%s")]' % customers)))
+        self.assertTrue(tab.is_displayed())
+        self.wait.until(EC.visibility_of_element_located(
+                (By.CSS_SELECTOR, '.tab-content table')))
+
+    def test_wrong_password_stays_on_login(self):
+        "A wrong password does not open the web client"
+        self.login('sales', 'not-the-password')
+        self.wait.until(EC.visibility_of_element_located(
+                (By.CSS_SELECTOR, 'input[type=password]')))
+        self.assertFalse(self.driver.find_elements(
+                By.XPATH, '//div[@id="menu"]//*[normalize-space(text())="CRM"]'))

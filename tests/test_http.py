@@ -1,0 +1,103 @@
+"""Log in over HTTP (JSON-RPC, as sao does) as each demo role and check
+which top menus of the five modules each role gets."""
+import unittest
+
+from tests.server import RpcError, get_server
+
+# The icon of each module's root menu
+ROOTS = {
+    'crm_ext': 'crm-customer',
+    'oa_workflow': 'oa-office',
+    'callcenter': 'callcenter-phone',
+    'member_points': 'member-card',
+    'partner_portal': 'partner-handshake',
+    }
+ALL = set(ROOTS)
+# Which module roots each role sees in the menu (SPEC 0)
+EXPECTED = {
+    'admin': ALL,
+    'consultant': ALL,
+    'gm': ALL,
+    'manager': ALL,
+    'supervisor': ALL,
+    'sales': {'crm_ext', 'oa_workflow', 'member_points'},
+    'sales2': {'crm_ext', 'oa_workflow', 'member_points'},
+    'agent': {'crm_ext', 'oa_workflow', 'callcenter', 'member_points'},
+    'office': {'oa_workflow'},
+    }
+
+
+class HttpLoginTestCase(unittest.TestCase):
+    "Every role logs in through the web API and gets its menus"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = get_server()
+        admin = cls.server.login('admin')
+        menus = cls.server.rpc('model.ir.ui.menu.search_read', [
+                [('parent', '=', None)], 0, None, None, ['icon'], {}], admin)
+        modules = {icon: module for module, icon in ROOTS.items()}
+        cls.menu_ids = {m['id']: modules[m['icon']] for m in menus
+            if m['icon'] in modules}
+        assert len(cls.menu_ids) == len(ROOTS), menus
+
+    def visible_roots(self, session):
+        ids = self.server.rpc('model.ir.ui.menu.search', [
+                [('parent', '=', None)], 0, None, None, {}], session)
+        return {self.menu_ids[i] for i in ids if i in self.menu_ids}
+
+    def test_each_role_sees_its_menus(self):
+        for login, expected in EXPECTED.items():
+            with self.subTest(login=login):
+                session = self.login_ok(login)
+                self.assertEqual(self.visible_roots(session), expected)
+
+    def login_ok(self, login):
+        session = self.server.login(login)
+        self.assertIsInstance(session[1], int)
+        preferences = self.server.rpc(
+            'model.res.user.get_preferences', [False, {}], session)
+        self.assertEqual(preferences['language'], 'zh_CN')
+        return session
+
+    def test_wrong_password_refused(self):
+        with self.assertRaises(RpcError) as context:
+            self.server.login('sales', 'not-the-password')
+        self.assertEqual(context.exception.args[0], 401)
+
+    def test_roles_have_their_employee_and_department(self):
+        "Each demo login is an employee placed in a department"
+        admin = self.server.login('admin')
+        users = self.server.rpc('model.res.user.search_read', [
+                [('login', 'in', list(set(EXPECTED) - {'admin'}))],
+                0, None, None,
+                ['login', 'employee', 'employee.department.code',
+                    'employee.supervisor'], {}], admin)
+        by_login = {u['login']: u for u in users}
+        self.assertEqual(set(by_login), set(EXPECTED) - {'admin'})
+        for login, user in by_login.items():
+            self.assertTrue(user['employee'], login)
+        self.assertEqual(
+            by_login['sales']['employee.']['department.']['code'], 'S1')
+        # supervisor chain: sales -> supervisor -> manager -> gm
+        self.assertEqual(by_login['sales']['employee.']['supervisor'],
+            by_login['supervisor']['employee'])
+        self.assertEqual(by_login['supervisor']['employee.']['supervisor'],
+            by_login['manager']['employee'])
+        self.assertEqual(by_login['manager']['employee.']['supervisor'],
+            by_login['gm']['employee'])
+
+    def test_demo_customers_have_contacts(self):
+        "The generated customers carry phones, e-mail and an address"
+        session = self.server.login('admin')
+        count = self.server.rpc('model.party.party.search_count', [
+                [('contact_mechanisms.type', '=', 'mobile')], 0, None, {}],
+            session)
+        self.assertGreaterEqual(count, self.server.customers)
+        parties = self.server.rpc('model.party.party.search_read', [
+                [('contact_mechanisms.type', '=', 'mobile')], 0, 5, None,
+                ['name', 'addresses', 'contact_mechanisms'], {}], session)
+        for party in parties:
+            self.assertTrue(party['name'].endswith('公司'), party['name'])
+            self.assertEqual(len(party['addresses']), 1)
+            self.assertEqual(len(party['contact_mechanisms']), 3)
