@@ -82,7 +82,14 @@ def database_exists(name):
         return (Path(config.get('database', 'path'))
             / f'{name}.sqlite').exists()
     database = backend.Database().connect()
-    return name in database.list()
+    connection = database.get_connection(autocommit=True)
+    try:
+        cursor = connection.cursor()
+        cursor.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        return bool(cursor.fetchone())
+    finally:
+        database.put_connection(connection)
 
 
 def create_database(name):
@@ -99,7 +106,7 @@ def create_database(name):
         try:
             database.create(connection, name)
         finally:
-            database.put_connection(connection, close=True)
+            database.put_connection(connection)
 
 
 def drop_database(name):
@@ -116,7 +123,7 @@ def drop_database(name):
         try:
             database.drop(connection, name)
         finally:
-            database.put_connection(connection, close=True)
+            database.put_connection(connection)
 
 
 def run_admin(config, database, password, *args):
