@@ -16,6 +16,7 @@ class Department(
         ModelSQL, ModelView):
     "Department"
     __name__ = 'oa.department'
+    __string__ = "Department"
 
     name = fields.Char("Name", required=True, translate=True)
     code = fields.Char(

@@ -1,0 +1,423 @@
+# This file is part of the oa_workflow module.
+"""Approval flow definitions (SPEC OA-A1), configured in records only"""
+import datetime as dt
+import operator as op
+from ast import literal_eval
+from decimal import Decimal
+
+from trytond.i18n import gettext
+from trytond.model import (
+    DeactivableMixin, ModelSQL, ModelView, fields, sequence_ordered)
+from trytond.model.exceptions import ValidationError
+from trytond.pool import Pool
+from trytond.pyson import Eval, If
+
+APPROVER_TYPES = [
+    ('users', "Named Users"),
+    ('group', "Group"),
+    ('supervisor', "Requester's Supervisor"),
+    ('department_manager', "Department Manager"),
+    ('field', "Field of the Document"),
+    ]
+RULES = [
+    ('skip', "Skip the Step"),
+    ('admin', "Send to the Administrator"),
+    ('reject', "Reject"),
+    ]
+
+
+def document_models():
+    "Models that opted in to approvals: every subclass of ApprovalMixin"
+    from .approval import ApprovalMixin
+    pool = Pool()
+    IrModel = pool.get('ir.model')
+    names = sorted(
+        name for name, klass in pool.iterobject()
+        if isinstance(klass, type) and issubclass(klass, ApprovalMixin)
+        and not getattr(klass, '__no_approval__', False))
+    strings = {}
+    if names:
+        for model in IrModel.search([('name', 'in', names)]):
+            strings[model.name] = model.string
+    return [(n, strings.get(n, n)) for n in names]
+
+
+class ConditionError(Exception):
+    pass
+
+
+_OPERATORS = {
+    '=': op.eq, '!=': op.ne, '<': op.lt, '<=': op.le, '>': op.gt,
+    '>=': op.ge,
+    'in': lambda a, b: a in b,
+    'not in': lambda a, b: a not in b,
+    }
+
+
+def parse_condition(text):
+    "Parse a condition text into a domain, raise ConditionError if invalid"
+    if not text or not text.strip():
+        return []
+    try:
+        domain = literal_eval(text.strip())
+    except (ValueError, SyntaxError) as exception:
+        raise ConditionError(str(exception))
+    if isinstance(domain, tuple) and domain and isinstance(domain[0], str):
+        domain = [domain]
+    _check_domain(domain)
+    return domain
+
+
+def _check_domain(domain):
+    if not isinstance(domain, list):
+        raise ConditionError(repr(domain))
+    for item in domain:
+        if item in ('AND', 'OR'):
+            continue
+        if isinstance(item, list):
+            _check_domain(item)
+        elif (isinstance(item, tuple) and len(item) == 3
+                and isinstance(item[0], str)
+                and (item[1] in _OPERATORS
+                    or item[1] in {'like', 'ilike', 'not like', 'not ilike'})):
+            continue
+        else:
+            raise ConditionError(repr(item))
+
+
+def _value_of(record, path):
+    value = record
+    for name in path.split('.'):
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            value = value.get(name)
+        else:
+            value = getattr(value, name, None)
+    if hasattr(value, 'id') and hasattr(value, '__name__'):
+        value = value.id
+    return value
+
+
+def _compare(value, operator, target):
+    if operator in {'like', 'ilike', 'not like', 'not ilike'}:
+        text, pattern = str(value or ''), str(target).strip('%')
+        if 'ilike' in operator:
+            text, pattern = text.lower(), pattern.lower()
+        result = pattern in text
+        return not result if operator.startswith('not') else result
+    if value is None and operator not in {'=', '!=', 'in', 'not in'}:
+        return False
+    if isinstance(value, (int, float, Decimal)) and not isinstance(
+            value, bool) and isinstance(target, (int, float, Decimal)):
+        value, target = Decimal(str(value)), Decimal(str(target))
+    if isinstance(value, dt.datetime) and isinstance(target, str):
+        target = dt.datetime.fromisoformat(target)
+    elif isinstance(value, dt.date) and isinstance(target, str):
+        target = dt.date.fromisoformat(target)
+    try:
+        return _OPERATORS[operator](value, target)
+    except TypeError:
+        return False
+
+
+def eval_condition(record, domain):
+    "Evaluate a parsed domain on a record (dotted names, Dict keys work)"
+    if not domain:
+        return True
+    mode = 'AND'
+    items = list(domain)
+    if items and items[0] in ('AND', 'OR'):
+        mode = items.pop(0)
+    results = []
+    for item in items:
+        if isinstance(item, list):
+            results.append(eval_condition(record, item))
+        else:
+            name, operator, target = item
+            results.append(_compare(_value_of(record, name), operator, target))
+    return all(results) if mode == 'AND' else any(results)
+
+
+class ApproverSpecMixin:
+    "Fields describing who approves a step (shared by definition and copy)"
+    __slots__ = ()
+    name = fields.Char("Name", required=True, translate=True)
+    approver_type = fields.Selection(
+        APPROVER_TYPES, "Approvers", required=True, sort=False)
+    group = fields.Many2One(
+        'res.group', "Group", ondelete='RESTRICT',
+        states={
+            'invisible': Eval('approver_type') != 'group',
+            'required': Eval('approver_type') == 'group',
+            })
+    levels = fields.Integer(
+        "Levels Up",
+        domain=[If(Eval('approver_type').in_(
+                        ['supervisor', 'department_manager']),
+                ('levels', '>=', 1), ())],
+        states={
+            'invisible': ~Eval('approver_type').in_(
+                ['supervisor', 'department_manager']),
+            'required': Eval('approver_type').in_(
+                ['supervisor', 'department_manager']),
+            },
+        help="1 = the direct supervisor or the manager of the requester's "
+        "own department, 2 = one level above, etc.")
+    field_name = fields.Char(
+        "Document Field",
+        states={
+            'invisible': Eval('approver_type') != 'field',
+            'required': Eval('approver_type') == 'field',
+            },
+        help="The name of a field of the document pointing to a user or an "
+        "employee, e.g. \"employee\" (dotted paths allowed).")
+    mode = fields.Selection([
+            ('any', "Any One (或签)"),
+            ('all', "All (会签)"),
+            ], "Mode", required=True, sort=False)
+    timeout_hours = fields.Integer(
+        "Time Limit (Hours)", domain=['OR',
+            ('timeout_hours', '=', None),
+            ('timeout_hours', '>=', 0),
+            ],
+        help="Hours after which the step is overdue; empty for no limit.")
+    timeout_action = fields.Selection([
+            ('remind', "Remind"),
+            ('approve', "Approve Automatically"),
+            ('reject', "Reject Automatically"),
+            ], "Timeout Action", sort=False,
+        states={
+            'invisible': ~Eval('timeout_hours'),
+            })
+
+    @classmethod
+    def default_approver_type(cls):
+        return 'supervisor'
+
+    @classmethod
+    def default_levels(cls):
+        return 1
+
+    @classmethod
+    def default_mode(cls):
+        return 'any'
+
+    @classmethod
+    def default_timeout_action(cls):
+        return 'remind'
+
+    def approver_users(self, instance):
+        """Return the users (ids, ordered) who approve this step for the
+        instance, before rules and delegations"""
+        pool = Pool()
+        User = pool.get('res.user')
+        employee = instance.employee
+        users = []
+        if self.approver_type == 'users':
+            users = [u for u in self.users if u.active]
+        elif self.approver_type == 'group':
+            if self.group:
+                users = User.search([
+                        ('groups', '=', self.group.id),
+                        ], order=[('id', 'ASC')])
+        elif self.approver_type == 'supervisor':
+            if employee:
+                manager = employee.manager_up(self.levels or 1)
+                if manager:
+                    users = self._employee_users(manager)
+        elif self.approver_type == 'department_manager':
+            if employee and employee.department:
+                Department = pool.get('oa.department')
+                managers = [
+                    d.manager for d in Department.ancestors(
+                        employee.department)]
+                index = (self.levels or 1) - 1
+                if index < len(managers) and managers[index]:
+                    users = self._employee_users(managers[index])
+        elif self.approver_type == 'field':
+            value = _value_of_record(instance.document, self.field_name)
+            if value is not None:
+                if value.__name__ == 'res.user':
+                    users = [value]
+                elif value.__name__ == 'company.employee':
+                    users = self._employee_users(value)
+        result = []
+        for user in users:
+            if user.id not in result:
+                result.append(user.id)
+        return result
+
+    @staticmethod
+    def _employee_users(employee):
+        User = Pool().get('res.user')
+        return User.search([
+                ('employees', '=', employee.id),
+                ], order=[('id', 'ASC')])
+
+
+def _value_of_record(record, path):
+    value = record
+    for name in (path or '').split('.'):
+        if value is None or not name:
+            return None
+        value = getattr(value, name, None)
+    if hasattr(value, '__name__') and hasattr(value, 'id'):
+        return value
+    return None
+
+
+class ApprovalFlow(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
+    "Approval Flow"
+    __name__ = 'oa.approval.flow'
+    __string__ = "Approval Flow"
+
+    name = fields.Char("Name", required=True, translate=True)
+    company = fields.Many2One(
+        'company.company', "Company", ondelete='CASCADE',
+        help="Leave empty to use the flow in every company.")
+    model = fields.Selection(
+        'get_document_models', "Document Type", required=True,
+        help="The kind of document approved with this flow.")
+    condition = fields.Char(
+        "Condition",
+        help="An optional domain on the document; the flow applies only "
+        "when it matches, e.g. [('amount', '>=', 50000)]. "
+        "For custom forms use the field names: [('data.amount', '>=', 5000)].")
+    steps = fields.One2Many(
+        'oa.approval.flow.step', 'flow', "Steps")
+    empty_rule = fields.Selection(
+        RULES, "When No Approver", required=True, sort=False,
+        help="What to do with a step whose approver set is empty.")
+    requester_rule = fields.Selection(
+        RULES, "When the Approver Is the Requester", required=True,
+        sort=False,
+        help="What to do when the only approver of a step is the requester.")
+    administrator = fields.Many2One(
+        'res.user', "Administrator", ondelete='RESTRICT',
+        help="Receives the steps sent to the administrator; "
+        "the user \"admin\" when empty.")
+    skip_same_approver = fields.Boolean(
+        "Skip Same Approver",
+        help="Skip a step automatically when its approver approved the "
+        "previous step.")
+    cc_users = fields.Many2Many(
+        'oa.approval.flow-res.user', 'flow', 'user', "Copy To",
+        help="Users informed of the outcome (copied to me).")
+    number_sequence = fields.Many2One(
+        'ir.sequence', "Serial Number Sequence", ondelete='RESTRICT',
+        help="Gives approved documents a number from this sequence.")
+    instance_count = fields.Function(
+        fields.Integer("Instances"), 'get_instance_count')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order.insert(1, ('id', 'ASC'))
+
+    @classmethod
+    def get_document_models(cls):
+        return document_models()
+
+    @classmethod
+    def default_empty_rule(cls):
+        return 'skip'
+
+    @classmethod
+    def default_requester_rule(cls):
+        return 'skip'
+
+    @classmethod
+    def default_skip_same_approver(cls):
+        return False
+
+    @classmethod
+    def validate(cls, flows):
+        super().validate(flows)
+        for flow in flows:
+            flow.check_condition()
+            flow.check_steps()
+
+    def check_condition(self):
+        try:
+            parse_condition(self.condition)
+        except ConditionError as exception:
+            raise ValidationError(gettext(
+                    'oa_workflow.msg_flow_condition_invalid',
+                    flow=self.rec_name, condition=self.condition,
+                    error=str(exception)))
+
+    def check_steps(self):
+        if self.active and not self.steps:
+            raise ValidationError(gettext(
+                    'oa_workflow.msg_flow_no_steps', flow=self.rec_name))
+
+    def match(self, document):
+        "Return True if the flow applies to the document"
+        if self.model != document.__name__:
+            return False
+        if (self.company and getattr(document, 'company', None)
+                and document.company != self.company):
+            return False
+        return eval_condition(document, parse_condition(self.condition))
+
+    @classmethod
+    def get_instance_count(cls, flows, name):
+        Instance = Pool().get('oa.approval.instance')
+        counts = dict.fromkeys([f.id for f in flows], 0)
+        for instance in Instance.search([
+                    ('flow', 'in', list(counts)),
+                    ]):
+            counts[instance.flow.id] += 1
+        return counts
+
+    def get_administrator(self):
+        pool = Pool()
+        User = pool.get('res.user')
+        if self.administrator:
+            return self.administrator.id
+        admins = User.search([('login', '=', 'admin')], limit=1)
+        return admins[0].id if admins else None
+
+
+class ApprovalFlowUser(ModelSQL):
+    "Approval Flow - Copy To User"
+    __name__ = 'oa.approval.flow-res.user'
+    __string__ = "Approval Flow - Copy To User"
+    flow = fields.Many2One(
+        'oa.approval.flow', "Flow", required=True, ondelete='CASCADE')
+    user = fields.Many2One(
+        'res.user', "User", required=True, ondelete='CASCADE')
+
+
+class ApprovalFlowStep(
+        ApproverSpecMixin, sequence_ordered(), ModelSQL, ModelView):
+    "Approval Flow Step"
+    __name__ = 'oa.approval.flow.step'
+    __string__ = "Approval Flow Step"
+
+    flow = fields.Many2One(
+        'oa.approval.flow', "Flow", required=True, ondelete='CASCADE')
+    users = fields.Many2Many(
+        'oa.approval.flow.step-res.user', 'step', 'user', "Users",
+        states={
+            'invisible': Eval('approver_type') != 'users',
+            })
+
+    @classmethod
+    def validate(cls, steps):
+        super().validate(steps)
+        for step in steps:
+            if step.approver_type == 'users' and not step.users:
+                raise ValidationError(gettext(
+                        'oa_workflow.msg_step_no_users', step=step.rec_name))
+
+
+class ApprovalFlowStepUser(ModelSQL):
+    "Approval Flow Step - User"
+    __name__ = 'oa.approval.flow.step-res.user'
+    __string__ = "Approval Flow Step - User"
+    step = fields.Many2One(
+        'oa.approval.flow.step', "Step", required=True, ondelete='CASCADE')
+    user = fields.Many2One(
+        'res.user', "User", required=True, ondelete='CASCADE')
