@@ -43,6 +43,7 @@ class DemoServer:
             f"uri = {self.uri}\n"
             f"path = {self.tmp / 'db'}\n"
             "language = zh_CN\n"
+            "list = False\n"
             "[web]\n"
             f"listen = 127.0.0.1:{self.port}\n"
             f"root = {ROOT / '.sao'}\n"

@@ -11,7 +11,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.server import PASSWORD, ROOT, get_server
 
@@ -66,6 +66,14 @@ class BrowserTestCase(unittest.TestCase):
         driver.get(self.server.url)
         wait.until(EC.visibility_of_element_located(
                 (By.ID, 'login'))).send_keys(login)
+        database = driver.find_element(By.ID, 'database')
+        if database.tag_name == 'select':
+            Select(database).select_by_visible_text(self.server.database)
+        elif database.get_attribute('value') != self.server.database:
+            driver.execute_script(
+                "arguments[0].removeAttribute('readonly')", database)
+            database.clear()
+            database.send_keys(self.server.database)
         driver.find_element(By.CSS_SELECTOR, 'button[type=submit]').click()
         field = wait.until(EC.visibility_of_element_located(
                 (By.CSS_SELECTOR, 'input[type=password]')))
@@ -110,6 +118,32 @@ class BrowserTestCase(unittest.TestCase):
         self.assertTrue(tab.is_displayed())
         self.wait.until(EC.visibility_of_element_located(
                 (By.CSS_SELECTOR, '.tab-content table')))
+
+    def child_menu(self, session, parent_id):
+        return self.server.rpc('model.ir.ui.menu.search_read', [
+                [('parent', '=', parent_id)], 0, None, None, ['name'], {}],
+            session)
+
+    def test_supervisor_sees_trip_in_todo_inbox(self):
+        "The demo trip submitted by the salesperson waits in the supervisor's To Do"
+        session = self.server.login('supervisor')
+        office, = self.server.rpc('model.ir.ui.menu.search_read', [
+                [('parent', '=', None), ('icon', '=', 'oa-office')], 0, None,
+                None, ['name'], {}], session)
+        approvals, = self.server.rpc('model.ir.ui.menu.search_read', [
+                [('parent', '=', office['id']),
+                    ('name', 'in', ['Approvals', '审批'])], 0, None, None,
+                ['name'], {}], session)
+        todo = self.child_menu(session, approvals['id'])[0]['name']
+
+        self.login('supervisor')
+        self.menu_entry(office['name']).click()
+        self.menu_entry(approvals['name']).click()
+        self.menu_entry(todo).click()
+        row = self.wait.until(EC.visibility_of_element_located((By.XPATH,
+                    '//div[contains(@class, "tab-content")]//table//tr'
+                    '[contains(normalize-space(.), "北京客户拜访")]')))
+        self.assertIn("出差申请", row.text)
 
     def test_wrong_password_stays_on_login(self):
         "A wrong password does not open the web client"

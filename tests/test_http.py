@@ -87,6 +87,22 @@ class HttpLoginTestCase(unittest.TestCase):
         self.assertEqual(by_login['manager']['employee.']['supervisor'],
             by_login['gm']['employee'])
 
+    def test_demo_trip_waits_for_the_supervisor(self):
+        "The submitted demo trip is in the supervisor's inbox and nobody else's"
+        todo = [('state', '=', 'pending')]
+        for login, expected in [('supervisor', 1), ('sales', 0),
+                ('sales2', 0), ('gm', 0)]:
+            with self.subTest(login=login):
+                session = self.server.login(login)
+                tasks = self.server.rpc('model.oa.approval.task.search_read',
+                    [todo + [('user', '=', session[1])], 0, None, None,
+                        ['document', 'step.name'], {}], session)
+                self.assertEqual(len(tasks), expected)
+                if expected:
+                    self.assertEqual(tasks[0]['step.']['name'], "主管审批")
+                    self.assertTrue(
+                        tasks[0]['document'].startswith('oa.form,'))
+
     def test_demo_customers_have_contacts(self):
         "The generated customers carry phones, e-mail and an address"
         session = self.server.login('admin')

@@ -27,6 +27,7 @@ from trytond.exceptions import UserError
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If, PYSONEncoder
 from trytond.sendmail import send_message_transactional
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction, without_check_access
 
 from .approval_flow import ApproverSpecMixin, RULES
@@ -771,13 +772,13 @@ class ApprovalTask(ModelSQL, ModelView):
         ondelete='CASCADE', readonly=True)
     document = fields.Function(
         fields.Reference("Document", selection='get_document_models'),
-        'get_instance_field', searcher='search_instance_field')
+        'get_instance_fields', searcher='search_instance_field')
     requester = fields.Function(
         fields.Many2One('res.user', "Requester"),
-        'get_instance_field', searcher='search_instance_field')
+        'get_instance_fields', searcher='search_instance_field')
     instance_state = fields.Function(
         fields.Selection(INSTANCE_STATES, "Approval State"),
-        'get_instance_field')
+        'get_instance_fields')
     user = fields.Many2One(
         'res.user', "Approver", required=True, readonly=True,
         ondelete='RESTRICT')
@@ -886,14 +887,29 @@ class ApprovalTask(ModelSQL, ModelView):
     def search_rec_name(cls, name, clause):
         return [('instance.rec_name',) + tuple(clause[1:])]
 
-    def get_instance_field(self, name):
-        if name == 'document':
-            return str(self.instance.document) if self.instance.document \
-                else None
-        if name == 'instance_state':
-            return self.instance.state
-        value = getattr(self.instance, name)
-        return value.id if value else None
+    @classmethod
+    def get_instance_fields(cls, tasks, names):
+        "Read the instance's fields of all tasks in one query (inbox lists)"
+        pool = Pool()
+        Instance = pool.get('oa.approval.instance')
+        task = cls.__table__()
+        instance = Instance.__table__()
+        cursor = Transaction().connection.cursor()
+        columns = {
+            'document': instance.document,
+            'requester': instance.requester,
+            'instance_state': instance.state,
+            }
+        result = {name: {} for name in names}
+        for sub_tasks in grouped_slice(tasks):
+            cursor.execute(*task.join(instance,
+                    condition=task.instance == instance.id).select(
+                    task.id, *(columns[n] for n in names),
+                    where=reduce_ids(task.id, [t.id for t in sub_tasks])))
+            for task_id, *values in cursor:
+                for name, value in zip(names, values):
+                    result[name][task_id] = value
+        return result
 
     @classmethod
     def search_instance_field(cls, name, clause):

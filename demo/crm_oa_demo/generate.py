@@ -275,6 +275,53 @@ def setup_organization(names, password):
     return company, users
 
 
+def setup_approvals(company, users):
+    """A custom form "出差申请" with its two-step flow (supervisor, then any
+    general manager, for 5 000 or more), and one trip submitted by the
+    salesperson: it waits in the supervisor's "To Do" inbox."""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool()
+    FormType = pool.get('oa.form.type')
+    FormField = pool.get('oa.form.field')
+    Flow = pool.get('oa.approval.flow')
+    Step = pool.get('oa.approval.flow.step')
+    Form = pool.get('oa.form')
+    Group = pool.get('res.group')
+    ModelData = pool.get('ir.model.data')
+    trip = FormType(name="出差申请", code='TRIP', fields_=[
+            FormField(name='destination', string="目的地", type_='char',
+                required=True),
+            FormField(name='amount', string="金额", type_='numeric',
+                digits=2, required=True),
+            FormField(name='days', string="天数", type_='integer'),
+            FormField(name='reason', string="事由", type_='text'),
+            ])
+    trip.save()
+    flow = Flow(name="出差审批", model='oa.form',
+        condition="[('data.amount', '>=', 5000)]",
+        steps=[
+            Step(name="主管审批", sequence=10, approver_type='supervisor',
+                levels=1),
+            Step(name="总经理审批", sequence=20, approver_type='group',
+                group=Group(ModelData.get_id(
+                        'oa_workflow', 'group_general_manager')),
+                mode='any'),
+            ])
+    flow.save()
+    trip.flow = flow
+    trip.save()
+    sales = users['sales']
+    with Transaction().set_user(sales.id), \
+            Transaction().set_context(
+                company=company.id, employee=sales.employee.id):
+        form = Form(form_type=trip, subject="北京客户拜访",
+            data={'destination': "北京", 'amount': Decimal('8000'),
+                'days': 3, 'reason': "拜访重点客户，洽谈年度框架合同"})
+        form.save()
+        Form.submit_approval([form])
+
+
 def generate_customers(names, count):
     "Customers with a contact person, phones, e-mail and an address"
     from crm_oa_demo.bulk import analyze, insert_rows, next_ids
@@ -290,15 +337,20 @@ def generate_customers(names, count):
     first = next_ids('party_party', count)
     company_names = names.company_names(count)
     rnd = names.random
+    columns = ['id', 'active', 'code', 'code_alnum', 'code_digit', 'name']
+    crm = crm_columns(rnd)
+    if crm:
+        columns += crm['columns']
 
     def parties():
         for i in range(count):
             code = f'{prefix}{number + i}'
-            yield (first + i, True, code, code, number + i,
-                next(company_names))
-    insert_rows('party_party',
-        ['id', 'active', 'code', 'code_alnum', 'code_digit', 'name'],
-        parties())
+            name = next(company_names)
+            row = (first + i, True, code, code, number + i, name)
+            if crm:
+                row += crm['values'](name)
+            yield row
+    insert_rows('party_party', columns, parties())
     Sequence.write([sequence], {'number_next': number + count})
 
     first_mechanism = next_ids('party_contact_mechanism', 3 * count)
@@ -337,6 +389,53 @@ def generate_customers(names, count):
     return count
 
 
+def crm_columns(rnd):
+    """The CRM data of generated customers, when crm_ext provides it:
+    about a third locked by the salespeople, the rest in the open pool."""
+    from trytond.pool import Pool
+    pool = Pool()
+    Party = pool.get('party.party')
+    if 'ownership_state' not in Party._fields:
+        return None
+    from crm_ext.tools import name_key, pinyin_initials
+    User = pool.get('res.user')
+    owners = [(u.employee.id, u.employee.department.id
+            if u.employee.department else None)
+        for u in User.search([
+                ('login', 'in', ['sales', 'sales2', 'supervisor'])])]
+    today = dt.date.today()
+    statuses = ['prospect', 'intent', 'customer']
+    initials = {}
+
+    def fast_initials(name):
+        # names are city + district + brand + suffix: cache by 4-char chunks
+        parts = [name[i:i + 4] for i in range(0, len(name), 4)]
+        out = []
+        for part in parts:
+            if part not in initials:
+                initials[part] = pinyin_initials(part) or ''
+            out.append(initials[part])
+        return ''.join(out) or None
+
+    def values(name):
+        status = rnd.choice(statuses)
+        contact = (today - dt.timedelta(days=rnd.randrange(0, 120))
+            if rnd.random() < 0.7 else None)
+        if owners and rnd.random() < 0.35:
+            owner, department = rnd.choice(owners)
+            return ('organization', status, name_key(name),
+                fast_initials(name), 'locked', owner, department,
+                today - dt.timedelta(days=rnd.randrange(0, 60)), contact)
+        return ('organization', status, name_key(name), fast_initials(name),
+            'open', None, None, None, contact)
+    return {
+        'columns': ['crm_type', 'crm_status', 'crm_name_key', 'crm_initials',
+            'ownership_state', 'owner', 'owner_department', 'lock_date',
+            'last_contact_date'],
+        'values': values,
+        }
+
+
 def populate(database, args):
     from trytond.pool import Pool
     from trytond.transaction import Transaction
@@ -346,6 +445,7 @@ def populate(database, args):
         pool.init()
         with transaction.set_context(language='zh_CN'):
             company, users = setup_organization(names, args.password)
+            setup_approvals(company, users)
             with transaction.set_context(company=company.id):
                 started = time.monotonic()
                 generate_customers(names, args.customers)
