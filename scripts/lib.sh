@@ -35,13 +35,14 @@ ensure_venv() {
     fi
     step "Python environment in .venv"
     [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV" || die "could not create the virtual environment $VENV"
-    "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null \
+    # (pip's warnings about this machine's unused local index paths are noise)
+    "$VENV/bin/python" -m pip install -q --upgrade pip 2> >(grep -v '^WARNING: Location' >&2) >/dev/null \
         || die "pip could not be upgraded (is the package index reachable?)"
-    "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements.txt" \
+    "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements.txt" 2> >(grep -v '^WARNING: Location' >&2) \
         || die "the Python packages of requirements.txt could not be installed"
     # Stale egg-info in addons/ breaks Tryton's module lookup
     find "$ROOT/addons" "$ROOT/demo" -maxdepth 2 -name '*.egg-info' -exec rm -rf {} + 2>/dev/null || true
-    "$VENV/bin/python" -m pip install -q -e "$ROOT" \
+    "$VENV/bin/python" -m pip install -q -e "$ROOT" 2> >(grep -v '^WARNING: Location' >&2) \
         || die "the project could not be installed into the virtual environment"
     echo "$wanted" > "$stamp"
 }

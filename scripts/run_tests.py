@@ -88,9 +88,9 @@ def main():
 
     groups = test_modules(args.selectors)
     batches = plan(groups, max(1, args.jobs))
-    logs = ROOT / 'var' / 'test-logs'
-    logs.mkdir(parents=True, exist_ok=True)
     uri = os.environ.get('TRYTOND_DATABASE_URI', 'sqlite://')
+    logs = ROOT / 'var' / 'test-logs' / uri.split(':')[0]
+    logs.mkdir(parents=True, exist_ok=True)
     print(f"Running {sum(len(b) for b in batches)} test modules on "
         f"{uri.split(':')[0]} in {len(batches)} worker(s); logs in {logs}",
         flush=True)

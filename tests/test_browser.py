@@ -66,7 +66,9 @@ class BrowserTestCase(unittest.TestCase):
         driver.get(self.server.url)
         wait.until(EC.visibility_of_element_located(
                 (By.ID, 'login'))).send_keys(login)
-        database = driver.find_element(By.ID, 'database')
+        # sao has a select (database list) and an input; one is shown
+        database = wait.until(lambda d: next((e for e in d.find_elements(
+                        By.ID, 'database') if e.is_displayed()), False))
         if database.tag_name == 'select':
             Select(database).select_by_visible_text(self.server.database)
         elif database.get_attribute('value') != self.server.database:

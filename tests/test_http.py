@@ -103,6 +103,27 @@ class HttpLoginTestCase(unittest.TestCase):
                     self.assertTrue(
                         tasks[0]['document'].startswith('oa.form,'))
 
+    def test_list_views_show_datetimes_with_date_and_time(self):
+        "sao has no list column for date-times: lists must split them"
+        import re
+        session = self.server.login('admin')
+        views = self.server.rpc('model.ir.ui.view.search_read', [
+                [('type', '=', 'tree'), ('inherit', '=', None),
+                    ('module', 'in', list(ROOTS))],
+                0, None, None, ['model', 'name'], {}], session)
+        self.assertTrue(views)
+        for view in views:
+            result = self.server.rpc(
+                f"model.{view['model']}.fields_view_get",
+                [view['id'], 'tree', {}], session)
+            for match in re.finditer(
+                    r'<field name="(\w+)"([^>]*)>', result['arch']):
+                name, attributes = match.groups()
+                field = result['fields'].get(name, {})
+                if field.get('type') in {'datetime', 'timestamp'}:
+                    with self.subTest(view=view['name'], field=name):
+                        self.assertIn('widget=', attributes)
+
     def test_demo_customers_have_contacts(self):
         "The generated customers carry phones, e-mail and an address"
         session = self.server.login('admin')

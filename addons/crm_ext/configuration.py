@@ -13,6 +13,11 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     phone_region = fields.Char("Default Phone Region", size=2, required=True,
         help="Two-letter country code used to read phone numbers written "
         "without an international prefix (CN for mainland China).")
+    default_pool = fields.Many2One(
+        'crm.customer.pool', "Default Pool",
+        help="The pool of new customers that match no other pool.")
+    birthday_days = fields.Integer("Birthday Reminder Days",
+        help="Owners are reminded of birthdays this many days before.")
 
     @classmethod
     def default_phone_region(cls):

@@ -1,1 +1,2 @@
 # This file is part of the oa_workflow module.
+from . import routes  # noqa: F401

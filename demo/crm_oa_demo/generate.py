@@ -7,6 +7,7 @@ role) is created through the ORM; customers are created set-based (see
 bulk.py), so ``--customers 1000000`` takes minutes on PostgreSQL."""
 import argparse
 import datetime as dt
+import logging
 from decimal import Decimal
 import os
 import random
@@ -462,6 +463,9 @@ def main(argv=None):
             file=sys.stderr)
         return 2
     os.environ['TRYTOND_CONFIG'] = args.config
+    # The demo has no mail server: the approval notifications of the demo
+    # data are shown in the web client, their e-mails are not sent.
+    logging.getLogger('trytond.sendmail').setLevel(logging.CRITICAL)
     from trytond.config import config
     config.update_etc(args.config)
     import trytond.backend  # noqa: F401 after the configuration

@@ -1,0 +1,543 @@
+# This file is part of the crm_ext module.
+from itertools import chain
+
+import phonenumbers
+
+from sql import Null
+
+from trytond.cache import Cache
+from trytond.i18n import gettext
+from trytond.model import Index, fields
+from trytond.model.exceptions import ValidationError
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction, without_check_access
+
+from .exceptions import DuplicateCustomerError, DuplicateCustomerWarning
+from .tools import (
+    compact_uscc, is_valid_uscc, mask_value, name_key, pinyin_initials)
+
+CRM_TYPES = [
+    (None, ""),
+    ('organization', "Organization"),
+    ('individual', "Individual"),
+    ('contact', "Contact Person"),
+    ]
+CRM_STATUSES = [
+    ('prospect', "Prospect"),
+    ('intent', "Intent"),
+    ('customer', "Customer"),
+    ('lost', "Lost"),
+    ]
+SENSITIVE_FIELDS = {'phone', 'mobile', 'email', 'fax'}
+
+
+def crm_user_context():
+    """Return the CRM visibility context of the current user
+
+    crm_employees: ids of the user's employees, their subordinates (all
+    levels) and, for department managers, the members of their department
+    tree; crm_shared / crm_shared_edit: ids of the customers shared with them;
+    crm_all: the user sees every customer (general manager, root)."""
+    pool = Pool()
+    return pool.get('party.party')._crm_user_context()
+
+
+class Party(metaclass=PoolMeta):
+    __name__ = 'party.party'
+
+    _crm_context_cache = Cache('crm_ext.user_context', context=False)
+
+    crm_type = fields.Selection(CRM_TYPES, "Customer Type",
+        help="Organization or individual customer; a contact person "
+        "belongs to an organization.")
+    crm_status = fields.Selection([(None, "")] + CRM_STATUSES,
+        "Lifecycle Status",
+        states={'invisible': ~Eval('crm_type')})
+    industry = fields.Many2One('crm.industry', "Industry", ondelete='RESTRICT')
+    source = fields.Many2One('crm.source', "Source", ondelete='RESTRICT')
+    subdivision = fields.Many2One(
+        'country.subdivision', "Province", ondelete='RESTRICT',
+        domain=[('parent', '=', None)],
+        help="The province or municipality of the customer.")
+    city = fields.Char("City")
+    value_class = fields.Many2One(
+        'crm.value.class', "Value Class", ondelete='RESTRICT')
+    crm_uscc = fields.Char("Unified Social Credit Code", size=18,
+        help="统一社会信用代码, 18 characters, checked by its check digit.")
+    crm_name_key = fields.Char("Name Key", readonly=True,
+        help="The name without spaces, brackets and legal suffixes, "
+        "used to find duplicates.")
+    crm_initials = fields.Char("Pinyin Initials", readonly=True)
+    last_contact_date = fields.Date("Last Contact Date")
+    next_contact_date = fields.Date("Next Contact Date")
+    birthday = fields.Date("Birthday")
+    crm_employer = fields.Many2One(
+        'party.party', "Employer", ondelete='SET NULL',
+        domain=[('crm_type', '=', 'organization')],
+        states={'invisible': Eval('crm_type') != 'contact'},
+        help="The organization the contact person works for.")
+    crm_contacts = fields.One2Many(
+        'party.party', 'crm_employer', "Contact Persons",
+        states={'invisible': Eval('crm_type') != 'organization'})
+    crm_job_title = fields.Char("Job Title",
+        states={'invisible': Eval('crm_type') != 'contact'})
+    crm_duplicates = fields.Function(fields.Many2Many(
+            'party.party', None, None, "Possible Duplicates",
+            help="Existing customers with a similar name, the same code "
+            "or the same phone number."),
+        'on_change_with_crm_duplicates')
+    crm_masked = fields.Function(
+        fields.Boolean("Masked"), 'get_crm_masked')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.crm_name_key, Index.Equality())),
+                Index(t, (t.crm_initials, Index.Similarity(begin=True))),
+                Index(t, (t.crm_uscc, Index.Equality()),
+                    where=t.crm_uscc != Null),
+                Index(t, (t.crm_employer, Index.Range())),
+                })
+
+    @classmethod
+    def default_crm_type(cls):
+        if Transaction().context.get('crm_customer'):
+            return 'organization'
+
+    @classmethod
+    def default_crm_status(cls):
+        if Transaction().context.get('crm_customer'):
+            return 'prospect'
+
+    # Normalized columns
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if 'name' in values:
+            values['crm_name_key'] = name_key(values['name'])
+            values['crm_initials'] = pinyin_initials(values['name'])
+        if values.get('crm_uscc'):
+            values['crm_uscc'] = compact_uscc(values['crm_uscc'])
+        return values
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        domain = super().search_rec_name(name, clause)
+        _, operator, operand, *extra = clause
+        if isinstance(operand, str) and operator in {'ilike', 'like'}:
+            value = operand.strip('%').casefold()
+            if value and value.isascii() and value.isalnum():
+                domain.append(('crm_initials', 'like', value + '%'))
+            if value and len(value) >= 15:
+                domain.append(('crm_uscc', '=', compact_uscc(value)))
+        return domain
+
+    # Duplicate prevention
+    @fields.depends('id', 'name', 'crm_uscc', 'contact_mechanisms')
+    def on_change_with_crm_duplicates(self, name=None):
+        return [p.id for p in self._crm_find_duplicates(limit=10)]
+
+    def _crm_phones(self):
+        "Return the phone numbers of the party in E.164"
+        pool = Pool()
+        Configuration = pool.get('crm.configuration')
+        region = Configuration(1).phone_region
+        phones = set()
+        for mechanism in (getattr(self, 'contact_mechanisms', None) or []):
+            value = getattr(mechanism, 'value', None)
+            if getattr(mechanism, 'type', None) not in {'phone', 'mobile'} \
+                    or not value:
+                continue
+            try:
+                number = phonenumbers.parse(value, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number):
+                phones.add(phonenumbers.format_number(
+                        number, phonenumbers.PhoneNumberFormat.E164))
+        return phones
+
+    def _crm_find_duplicates(self, limit=None, exact=False):
+        "Return parties that are probably the same customer"
+        key = name_key(getattr(self, 'name', None))
+        uscc = compact_uscc(getattr(self, 'crm_uscc', None))
+        phones = self._crm_phones() if not exact else set()
+        domain = ['OR']
+        if key:
+            if exact or len(key) < 4:
+                domain.append(('crm_name_key', '=', key))
+            else:
+                # names containing this one or sharing most of its start
+                domain.append(('crm_name_key', 'like', '%' + key + '%'))
+                domain.append(('crm_name_key', 'like',
+                        key[:max(4, len(key) - 2)] + '%'))
+        if uscc:
+            domain.append(('crm_uscc', '=', uscc))
+        if phones:
+            domain.append(('contact_mechanisms', 'where', [
+                        ('type', 'in', ['phone', 'mobile']),
+                        ('value_compact', 'in', list(phones)),
+                        ]))
+        if len(domain) == 1:
+            return []
+        own_id = getattr(self, 'id', None)
+        if own_id is not None and own_id >= 0:
+            domain = [domain, ('id', '!=', own_id)]
+        with without_check_access(), \
+                Transaction().set_context(active_test=False):
+            return self.search(domain, limit=limit, order=[('id', 'ASC')])
+
+    @classmethod
+    def validate_fields(cls, parties, field_names):
+        super().validate_fields(parties, field_names)
+        cls.check_crm_uscc(parties, field_names)
+        cls.check_crm_duplicates(parties, field_names)
+
+    @classmethod
+    def check_crm_uscc(cls, parties, field_names=None):
+        if field_names and 'crm_uscc' not in field_names:
+            return
+        for party in parties:
+            if party.crm_uscc and not is_valid_uscc(party.crm_uscc):
+                raise ValidationError(gettext(
+                        'crm_ext.msg_invalid_uscc',
+                        code=party.crm_uscc, party=party.rec_name))
+
+    @classmethod
+    def check_crm_duplicates(cls, parties, field_names=None):
+        pool = Pool()
+        Warning = pool.get('res.user.warning')
+        if field_names and not (
+                field_names & {'name', 'crm_uscc', 'crm_type'}):
+            return
+        if Transaction().context.get('crm_skip_duplicate_check'):
+            return
+        for party in parties:
+            if not party.crm_type:
+                continue
+            uscc = party.crm_uscc
+            duplicates = party._crm_find_duplicates(exact=True)
+            for other in duplicates:
+                same_code = uscc and other.crm_uscc == uscc
+                same_name = (party.crm_type == 'organization'
+                    and other.crm_type == 'organization'
+                    and other.crm_name_key == party.crm_name_key)
+                if same_code or same_name:
+                    raise DuplicateCustomerError(gettext(
+                            'crm_ext.msg_duplicate_customer',
+                            party=party.name,
+                            existing=other.rec_name,
+                            code=other.code or '',
+                            owner=(other.owner.rec_name if other.owner
+                                else gettext('crm_ext.msg_open_pool')),
+                            ))
+            likely = [p for p in party._crm_find_duplicates(limit=5)
+                if p.crm_type]
+            if likely:
+                key = Warning.format('crm_duplicate', [party])
+                if Warning.check(key):
+                    raise DuplicateCustomerWarning(key, gettext(
+                            'crm_ext.msg_likely_duplicate_customer',
+                            party=party.name,
+                            existing=', '.join(
+                                '%s (%s)' % (p.rec_name,
+                                    p.owner.rec_name if p.owner
+                                    else gettext('crm_ext.msg_open_pool'))
+                                for p in likely)))
+
+    @classmethod
+    def _crm_invalidate(cls, ids=None):
+        "Drop cached values after a direct SQL update of the table"
+        transaction = Transaction()
+        transaction.counter += 1
+        for cache in transaction.cache.values():
+            if cls.__name__ in cache:
+                if ids is None:
+                    cache[cls.__name__].clear()
+                else:
+                    for id_ in ids:
+                        cache[cls.__name__].pop(id_, None)
+
+    # Visibility context and masking
+    @classmethod
+    def _crm_user_context(cls):
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        Employee = pool.get('company.employee')
+        Department = pool.get('oa.department')
+        Share = pool.get('crm.customer.share')
+        transaction = Transaction()
+        user_id = transaction.user
+        if not user_id:
+            return {'crm_employees': [], 'crm_shared': [],
+                'crm_shared_edit': [], 'crm_all': True}
+        groups = User.get_groups()
+        key = (user_id, groups)
+        result = cls._crm_context_cache.get(key)
+        if result is not None:
+            return result
+        with transaction.set_user(0), without_check_access(), \
+                transaction.set_context(active_test=False):
+            user = User(user_id)
+            employees = [e.id for e in user.employees]
+            crm_all = ModelData.get_id(
+                'oa_workflow', 'group_general_manager') in groups
+            visible = set(Employee.subordinate_ids(employees))
+            if ModelData.get_id(
+                    'oa_workflow', 'group_department_manager') in groups:
+                departments = set()
+                for employee in user.employees:
+                    departments.update(
+                        d.id for d in employee.managed_departments)
+                    if employee.department:
+                        departments.add(employee.department.id)
+                department_ids = Department.descendants(list(departments))
+                if department_ids:
+                    visible.update(e.id for e in Employee.search([
+                                ('department', 'in', department_ids),
+                                ]))
+            shared, shared_edit = set(), set()
+            if employees:
+                for share in Share.search([
+                            ('employee', 'in', employees),
+                            ]):
+                    shared.add(share.party.id)
+                    if share.mode == 'edit':
+                        shared_edit.add(share.party.id)
+        result = {
+            'crm_employees': sorted(visible),
+            'crm_shared': sorted(shared),
+            'crm_shared_edit': sorted(shared_edit),
+            'crm_all': crm_all,
+            }
+        cls._crm_context_cache.set(key, result)
+        return result
+
+    @classmethod
+    def _crm_masked_ids(cls, ids):
+        """Return the ids of the parties the user sees only as open-pool
+        customers (read straight from the table to avoid recursion)"""
+        transaction = Transaction()
+        # Only what leaves the server is masked (RPC read, export); the
+        # business code works on the real values
+        if (not transaction.user or not transaction.check_access
+                or transaction.context.get('crm_unmasked')):
+            return set()
+        ids = [int(i) for i in ids if i is not None and int(i) >= 0]
+        if not ids:
+            return set()
+        context = cls._crm_user_context()
+        if context['crm_all']:
+            return set()
+        shared = set(context['crm_shared'])
+        employees = set(context['crm_employees'])
+        table = cls.__table__()
+        cursor = transaction.connection.cursor()
+        masked = set()
+        for sub_ids in grouped_slice(ids, 1000):
+            cursor.execute(*table.select(
+                    table.id, table.ownership_state, table.owner,
+                    where=fields.SQL_OPERATORS['in'](table.id, sub_ids)
+                    & (table.ownership_state != Null)))
+            for id_, state, owner in cursor:
+                if id_ in shared:
+                    continue
+                if state == 'open' or (owner and owner not in employees):
+                    masked.add(id_)
+        return masked
+
+    def get_crm_masked(self, name):
+        return self.id in self._crm_masked_ids([self.id])
+
+    def get_contact_mechanism(self, name):
+        value = super().get_contact_mechanism(name)
+        if value and name in SENSITIVE_FIELDS \
+                and self.id in self._crm_masked_ids([self.id]):
+            value = mask_value(value, 'email' if name == 'email' else 'phone')
+        return value
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        result = super().read(ids, fields_names)
+        names = set(fields_names) & (SENSITIVE_FIELDS | {'crm_uscc'})
+        if names:
+            masked = cls._crm_masked_ids(ids)
+            for row in result:
+                if row['id'] not in masked:
+                    continue
+                for name in names:
+                    if not row.get(name):
+                        continue
+                    if name == 'crm_uscc':
+                        row[name] = row[name][:6] + '*' * 12
+                    else:
+                        row[name] = mask_value(row[name],
+                            'email' if name == 'email' else 'phone')
+        return result
+
+    @classmethod
+    def export_data(cls, records, fields_names, header=False):
+        pool = Pool()
+        ContactMechanism = pool.get('party.contact_mechanism')
+        masked = cls._crm_masked_ids([r.id for r in records])
+        if not masked:
+            return super().export_data(records, fields_names, header=header)
+        data = []
+        if header:
+            data = super().export_data([], fields_names, header=True)
+        sensitive = []
+        for i, name in enumerate(fields_names):
+            path = name.split('/')
+            if path[0] in SENSITIVE_FIELDS | {'crm_uscc'}:
+                sensitive.append((i, None))
+            elif path[0] == 'contact_mechanisms' and len(path) > 1 \
+                    and path[1] in ContactMechanism._crm_sensitive:
+                sensitive.append((i, None))
+        for record in records:
+            rows = super().export_data([record], fields_names)
+            if record.id in masked:
+                for row in rows:
+                    for i, type_ in sensitive:
+                        if row[i]:
+                            row[i] = mask_value(str(row[i]), type_)
+            data.extend(rows)
+        return data
+
+    @classmethod
+    def on_modification(cls, mode, parties, field_names=None):
+        super().on_modification(mode, parties, field_names=field_names)
+        if mode == 'delete':
+            cls._crm_context_cache.clear()
+
+
+class ContactMechanism(metaclass=PoolMeta):
+    __name__ = 'party.contact_mechanism'
+
+    _crm_sensitive = {
+        'value', 'value_compact', 'email', 'url', 'rec_name', 'other_value',
+        'sip', 'skype', 'website'}
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        # value_compact stores phones in E.164 (+8613812345678)
+        cls._sql_indexes.add(
+            Index(t, (t.value_compact, Index.Equality()),
+                where=t.type.in_(['phone', 'mobile', 'fax'])))
+
+    @fields.depends('party', '_parent_party.addresses')
+    def _phone_country_codes(self):
+        pool = Pool()
+        Configuration = pool.get('crm.configuration')
+        codes = list(super()._phone_country_codes())
+        region = Configuration(1).phone_region
+        if region and region not in codes:
+            codes.append(region)
+        return chain(codes)
+
+    @classmethod
+    def validate_fields(cls, mechanisms, field_names):
+        try:
+            super().validate_fields(mechanisms, field_names)
+        except ValidationError as exception:
+            for mechanism in mechanisms:
+                if (mechanism.type in {'phone', 'mobile', 'fax'}
+                        and mechanism.value
+                        and not mechanism._parse_phonenumber(
+                            mechanism.value)):
+                    raise ValidationError(gettext(
+                            'crm_ext.msg_invalid_phone',
+                            phone=mechanism.value,
+                            party=mechanism.party.rec_name)) from exception
+            raise
+
+    @classmethod
+    def _crm_masked_ids(cls, ids):
+        "Return {mechanism id: type} of the mechanisms to mask"
+        Party = Pool().get('party.party')
+        transaction = Transaction()
+        if (not transaction.user or not transaction.check_access
+                or transaction.context.get('crm_unmasked')):
+            return {}
+        ids = [int(i) for i in ids if i is not None and int(i) >= 0]
+        table = cls.__table__()
+        cursor = transaction.connection.cursor()
+        rows = []
+        for sub_ids in grouped_slice(ids, 1000):
+            cursor.execute(*table.select(table.id, table.party, table.type,
+                    where=fields.SQL_OPERATORS['in'](table.id, sub_ids)))
+            rows.extend(cursor)
+        masked_parties = Party._crm_masked_ids({r[1] for r in rows})
+        return {i: t for i, p, t in rows if p in masked_parties}
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        result = super().read(ids, fields_names)
+        if Transaction().user and (set(fields_names) & cls._crm_sensitive) \
+                and not Transaction().context.get('crm_unmasked'):
+            masked = cls._crm_masked_ids(ids)
+            if masked:
+                types = masked
+                for row in result:
+                    if row['id'] in masked:
+                        for name in cls._crm_sensitive & set(fields_names):
+                            if row.get(name):
+                                row[name] = mask_value(
+                                    row[name], types[row['id']])
+        return result
+
+    @classmethod
+    def export_data(cls, records, fields_names, header=False):
+        masked = cls._crm_masked_ids([r.id for r in records])
+        if not masked:
+            return super().export_data(records, fields_names, header=header)
+        result = (super().export_data([], fields_names, header=True)
+            if header else [])
+        for record in records:
+            rows = super().export_data([record], fields_names)
+            if record.id in masked:
+                for row in rows:
+                    for i, name in enumerate(fields_names):
+                        if name.split('/')[0] in cls._crm_sensitive \
+                                and row[i]:
+                            row[i] = mask_value(str(row[i]), record.type)
+            result.extend(rows)
+        return result
+
+
+class Employee(metaclass=PoolMeta):
+    __name__ = 'company.employee'
+
+    crm_sales_level = fields.Many2One(
+        'crm.sales.level', "Sales Level", ondelete='SET NULL',
+        help="Decides how many customers the salesperson may lock.")
+
+    @classmethod
+    def on_modification(cls, mode, employees, field_names=None):
+        super().on_modification(mode, employees, field_names=field_names)
+        Pool().get('party.party')._crm_context_cache.clear()
+
+
+class Department(metaclass=PoolMeta):
+    __name__ = 'oa.department'
+
+    @classmethod
+    def on_modification(cls, mode, departments, field_names=None):
+        super().on_modification(mode, departments, field_names=field_names)
+        Pool().get('party.party')._crm_context_cache.clear()
+
+
+class User(metaclass=PoolMeta):
+    __name__ = 'res.user'
+
+    @classmethod
+    def on_modification(cls, mode, users, field_names=None):
+        super().on_modification(mode, users, field_names=field_names)
+        Pool().get('party.party')._crm_context_cache.clear()
+

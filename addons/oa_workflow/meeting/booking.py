@@ -1,0 +1,694 @@
+# This file is part of the oa_workflow module.
+"""Bookings of meeting rooms
+
+Two bookings of one room never overlap: a Python check names the
+conflicting booking and, on PostgreSQL, an exclusion constraint on the time
+range guarantees it also under concurrent booking (the constraint violation
+is turned into the same message)."""
+import datetime as dt
+
+from sql.operators import Equal
+
+from trytond import backend
+from trytond.exceptions import UserError
+from trytond.i18n import gettext
+from trytond.model import (
+    Exclude, Index, ModelSQL, ModelView, Workflow, fields)
+from trytond.model.exceptions import SQLConstraintError, ValidationError
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Bool, Eval
+from trytond.sql.functions import TSRange
+from trytond.sql.operators import RangeOverlap
+from trytond.tools import timezone as tz
+from trytond.transaction import Transaction, without_check_access
+
+from ..approval import ApprovalMixin, notify
+
+# States in which a booking holds its room
+ACTIVE = ('waiting', 'confirmed', 'checked_in')
+STATES = [
+    ('draft', "Draft"),
+    ('waiting', "Waiting Approval"),
+    ('confirmed', "Confirmed"),
+    ('checked_in', "Checked In"),
+    ('released', "Released"),
+    ('cancelled', "Cancelled"),
+    ]
+# Tolerance for "in the past" (the user takes time to fill the form)
+PAST_TOLERANCE = dt.timedelta(minutes=5)
+MAX_OCCURRENCES = 200
+
+
+def _now():
+    return dt.datetime.now()
+
+
+class Booking(ApprovalMixin, Workflow, ModelSQL, ModelView):
+    "Meeting Room Booking"
+    __name__ = 'oa.meeting.booking'
+    __string__ = "Meeting Room Booking"
+    _rec_name = 'subject'
+
+    _states = {
+        'readonly': Eval('state') != 'draft',
+        }
+
+    company = fields.Many2One(
+        'company.company', "Company", required=True, ondelete='CASCADE',
+        states=_states)
+    room = fields.Many2One(
+        'oa.meeting.room', "Room", required=True, ondelete='RESTRICT',
+        domain=[('company', '=', Eval('company', -1))], states=_states)
+    subject = fields.Char("Subject", required=True, states=_states)
+    organizer = fields.Many2One(
+        'res.user', "Organizer", required=True, ondelete='RESTRICT',
+        states=_states)
+    attendees = fields.Many2Many(
+        'oa.meeting.booking-res.user', 'booking', 'user', "Attendees",
+        states=_states)
+    start = fields.DateTime("Start", required=True, states=_states)
+    end = fields.DateTime("End", required=True, states=_states)
+    description = fields.Text("Description")
+    state = fields.Selection(
+        STATES, "State", required=True, readonly=True, sort=False)
+    recurrence = fields.Selection([
+            (None, "None"),
+            ('daily', "Daily"),
+            ('weekly', "Weekly"),
+            ], "Repeat", sort=False,
+        states={
+            'readonly': _states['readonly'],
+            'invisible': Bool(Eval('parent')),
+            })
+    recurrence_until = fields.Date(
+        "Repeat Until",
+        states={
+            'readonly': _states['readonly'],
+            'required': Bool(Eval('recurrence')),
+            'invisible': ~Eval('recurrence'),
+            })
+    parent = fields.Many2One(
+        'oa.meeting.booking', "Recurring Booking", readonly=True,
+        ondelete='CASCADE',
+        help="The first booking of the series this occurrence belongs to.")
+    occurrences = fields.One2Many(
+        'oa.meeting.booking', 'parent', "Occurrences", readonly=True)
+    checked_in_at = fields.DateTime("Checked In At", readonly=True)
+    checked_in_by = fields.Many2One(
+        'res.user', "Checked In By", readonly=True, ondelete='SET NULL')
+    reminded = fields.Boolean("Reminded", readonly=True)
+    room_color = fields.Function(
+        fields.Char("Room Color"), 'get_room_color')
+    attendee_count = fields.Function(
+        fields.Integer("Attendees"), 'get_attendee_count')
+
+    del _states
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('room_overlap',
+                Exclude(t,
+                    (t.room, Equal),
+                    (TSRange(t.start, t.end, '[)'), RangeOverlap),
+                    where=t.state.in_(list(ACTIVE))),
+                'oa_workflow.msg_meeting_booking_overlap_db'),
+            ]
+        cls._sql_indexes.update({
+                Index(t, (t.room, Index.Equality()),
+                    (t.start, Index.Range()),
+                    where=t.state.in_(list(ACTIVE))),
+                Index(t, (t.state, Index.Equality()),
+                    (t.start, Index.Range())),
+                })
+        cls._order = [('start', 'DESC'), ('id', 'DESC')]
+        cls._transitions |= {
+            ('draft', 'waiting'),
+            ('draft', 'confirmed'),
+            ('waiting', 'confirmed'),
+            ('waiting', 'draft'),
+            ('waiting', 'cancelled'),
+            ('confirmed', 'checked_in'),
+            ('confirmed', 'released'),
+            ('draft', 'cancelled'),
+            ('confirmed', 'cancelled'),
+            ('cancelled', 'draft'),
+            }
+        cls._buttons.update({
+                'book': {
+                    'invisible': (Eval('state') != 'draft')
+                    | Bool(Eval('parent')),
+                    'depends': ['state', 'parent'],
+                    },
+                'check_in': {
+                    'invisible': Eval('state') != 'confirmed',
+                    'depends': ['state'],
+                    },
+                'cancel': {
+                    'invisible': ~Eval('state').in_(
+                        ['draft', 'confirmed']),
+                    'depends': ['state'],
+                    },
+                'draft': {
+                    'invisible': Eval('state') != 'cancelled',
+                    'icon': 'tryton-undo',
+                    'depends': ['state'],
+                    },
+                })
+        # bookings go to approval through the Book button only
+        cls._buttons['submit_approval']['invisible'] = True
+
+    @classmethod
+    def __register__(cls, module_name):
+        transaction = Transaction()
+        database = transaction.database
+        if backend.name == 'postgresql':
+            cursor = transaction.connection.cursor()
+            # the exclusion constraint compares the room with "=" in GiST
+            cursor.execute('CREATE EXTENSION IF NOT EXISTS btree_gist')
+            # has_extension() looks with another connection that cannot see
+            # the uncommitted extension yet
+            database._extensions[database.name]['btree_gist'] = True
+        super().__register__(module_name)
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_organizer(cls):
+        return Transaction().user or None
+
+    @classmethod
+    def default_state(cls):
+        return 'draft'
+
+    @classmethod
+    def default_reminded(cls):
+        return False
+
+    @fields.depends('start', 'end')
+    def on_change_start(self):
+        if self.start and (not self.end or self.end <= self.start):
+            self.end = self.start + dt.timedelta(hours=1)
+
+    def get_room_color(self, name):
+        palette = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f',
+            '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac']
+        return palette[self.room.id % len(palette)]
+
+    def get_attendee_count(self, name):
+        return len({u.id for u in self.attendees} | {self.organizer.id})
+
+    def get_rec_name(self, name):
+        return '%s [%s %s]' % (
+            self.subject, self.room.name, self.format_period())
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        _, operator, value = clause[:3]
+        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
+        return [bool_op,
+            ('subject', operator, value),
+            ('room.name', operator, value),
+            ]
+
+    # Time display in the company's timezone (datetimes are stored in UTC)
+    def _timezone(self):
+        company = self.company or (self.room and self.room.company)
+        if company and company.timezone:
+            return tz.ZoneInfo(company.timezone)
+        return tz.SERVER
+
+    def _local(self, value):
+        return value.replace(tzinfo=tz.UTC).astimezone(self._timezone())
+
+    def format_period(self, start=None, end=None):
+        start = self._local(start or self.start)
+        end = self._local(end or self.end)
+        if start.date() == end.date():
+            return '%s-%s' % (
+                start.strftime('%Y-%m-%d %H:%M'), end.strftime('%H:%M'))
+        return '%s - %s' % (
+            start.strftime('%Y-%m-%d %H:%M'), end.strftime('%Y-%m-%d %H:%M'))
+
+    # Checks
+    @classmethod
+    def _count_attendees(cls, values):
+        "Number of people in the create values (organizer included)"
+        users = set()
+        for action in values.get('attendees') or []:
+            if action[0] == 'add':
+                users.update(action[1])
+            elif action[0] == 'create':
+                users.update(range(-1, -len(action[1]) - 1, -1))
+        users.add(values.get('organizer') or Transaction().user)
+        return len(users)
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        pool = Pool()
+        Room = pool.get('oa.meeting.room')
+        values = super().preprocess_values(mode, values)
+        if mode == 'create':
+            # refuse bad input before anything is written
+            start, end = values.get('start'), values.get('end')
+            if start and end and end <= start:
+                raise ValidationError(gettext(
+                        'oa_workflow.msg_meeting_booking_end_before_start',
+                        subject=values.get('subject') or ''))
+            if (start and not values.get('parent')
+                    and start < _now() - PAST_TOLERANCE):
+                raise ValidationError(gettext(
+                        'oa_workflow.msg_meeting_booking_past',
+                        subject=values.get('subject') or ''))
+            if values.get('room'):
+                room = Room(values['room'])
+                count = cls._count_attendees(values)
+                if count > room.capacity:
+                    raise ValidationError(gettext(
+                            'oa_workflow.msg_meeting_booking_capacity',
+                            room=room.rec_name, capacity=room.capacity,
+                            count=count))
+        return values
+
+    @classmethod
+    def validate(cls, bookings):
+        # before ModelSQL.validate, which checks the exclusion constraint
+        # without naming the conflict where the database cannot
+        for booking in bookings:
+            if booking.end <= booking.start:
+                raise ValidationError(gettext(
+                        'oa_workflow.msg_meeting_booking_end_before_start',
+                        subject=booking.subject))
+            if (booking.state in {'draft', 'waiting', 'confirmed'}
+                    and booking.attendee_count > booking.room.capacity):
+                raise ValidationError(gettext(
+                        'oa_workflow.msg_meeting_booking_capacity',
+                        room=booking.room.rec_name,
+                        capacity=booking.room.capacity,
+                        count=booking.attendee_count))
+        cls.check_overlap(bookings)
+        super().validate(bookings)
+
+    @classmethod
+    def find_conflicts(cls, room, start, end, exclude=()):
+        "Bookings holding the room during [start, end)"
+        return cls.search([
+                ('room', '=', room.id),
+                ('state', 'in', list(ACTIVE)),
+                ('start', '<', end),
+                ('end', '>', start),
+                ('id', 'not in', [int(e) for e in exclude]),
+                ], order=[('start', 'ASC')])
+
+    def _conflict_message(self, conflict):
+        return gettext(
+            'oa_workflow.msg_meeting_booking_overlap',
+            booking=self.subject, room=self.room.rec_name,
+            conflict=conflict.subject,
+            organizer=conflict.organizer.rec_name,
+            period=conflict.format_period())
+
+    @classmethod
+    def check_overlap(cls, bookings):
+        for booking in bookings:
+            if booking.state not in ACTIVE:
+                continue
+            conflicts = cls.find_conflicts(
+                booking.room, booking.start, booking.end, exclude=[booking])
+            if conflicts:
+                raise ValidationError(
+                    booking._conflict_message(conflicts[0]))
+
+    @classmethod
+    def _check_values(cls, values, exclude=()):
+        """Check the future values of a booking before the database does, to
+        name the conflicting booking (the database's refusal aborts the
+        transaction)"""
+        if (values.get('state') not in ACTIVE or not values.get('room')
+                or not values.get('start') or not values.get('end')
+                or values['end'] <= values['start']):
+            return
+        booking = cls(**values)
+        conflicts = cls.find_conflicts(
+            booking.room, booking.start, booking.end, exclude=exclude)
+        if conflicts:
+            raise ValidationError(booking._conflict_message(conflicts[0]))
+
+    @classmethod
+    def _named_constraint_error(cls, exception, vlist):
+        """Turn the database's exclusion violation into the message naming
+        the conflicting booking, found in a new transaction (the current one
+        is aborted; a concurrent booking is committed when the constraint
+        fires)"""
+        if exception.message != gettext(
+                'oa_workflow.msg_meeting_booking_overlap_db'):
+            return exception
+        with Transaction().new_transaction(readonly=True):
+            for values in vlist:
+                try:
+                    cls._check_values(values)
+                except ValidationError as error:
+                    return error
+        return exception
+
+    @staticmethod
+    def _booking_values(values):
+        return {k: values.get(k) for k in (
+                'room', 'start', 'end', 'subject', 'company', 'state')}
+
+    @classmethod
+    def create(cls, vlist):
+        for values in vlist:
+            cls._check_values(cls._booking_values(values))
+        try:
+            return super().create(vlist)
+        except SQLConstraintError as exception:
+            raise cls._named_constraint_error(
+                exception, [cls._booking_values(v) for v in vlist]
+                ) from exception
+
+    @classmethod
+    def write(cls, *args):
+        future = []
+        actions = iter(args)
+        for records, values in zip(actions, actions):
+            if not {'room', 'start', 'end', 'state'} & set(values):
+                continue
+            for record in records:
+                booking = {
+                    'room': record.room.id,
+                    'start': record.start,
+                    'end': record.end,
+                    'subject': record.subject,
+                    'company': record.company.id,
+                    'state': record.state,
+                    }
+                booking.update(
+                    (k, v) for k, v in values.items() if k in booking)
+                cls._check_values(booking, exclude=records)
+                future.append(booking)
+        try:
+            return super().write(*args)
+        except SQLConstraintError as exception:
+            raise cls._named_constraint_error(exception, future) from exception
+
+    @classmethod
+    def copy(cls, bookings, default=None):
+        default = default.copy() if default is not None else {}
+        default.setdefault('state', 'draft')
+        default.setdefault('parent', None)
+        default.setdefault('occurrences', None)
+        default.setdefault('checked_in_at', None)
+        default.setdefault('checked_in_by', None)
+        default.setdefault('reminded', False)
+        return super().copy(bookings, default=default)
+
+    @classmethod
+    def check_modification(cls, mode, bookings, values=None, external=False):
+        super().check_modification(
+            mode, bookings, values=values, external=external)
+        if mode == 'delete':
+            for booking in bookings:
+                if booking.state not in {'draft', 'cancelled'}:
+                    raise UserError(gettext(
+                            'oa_workflow.msg_meeting_booking_delete',
+                            booking=booking.rec_name))
+
+    # Recurrence
+    def occurrence_periods(self):
+        "The (start, end) of the occurrences after the first one"
+        if not self.recurrence or not self.recurrence_until:
+            return []
+        step = dt.timedelta(days=1 if self.recurrence == 'daily' else 7)
+        periods = []
+        start, end = self.start + step, self.end + step
+        while (self._local(start).date() <= self.recurrence_until
+                and len(periods) < MAX_OCCURRENCES):
+            periods.append((start, end))
+            start, end = start + step, end + step
+        return periods
+
+    def _occurrence_values(self, start, end):
+        return {
+            'company': self.company.id,
+            'room': self.room.id,
+            'subject': self.subject,
+            'organizer': self.organizer.id,
+            'attendees': [('add', [u.id for u in self.attendees])],
+            'start': start,
+            'end': end,
+            'description': self.description,
+            'parent': self.id,
+            'state': 'draft',
+            }
+
+    @classmethod
+    def check_bookable(cls, bookings):
+        """Check the first booking and every occurrence; list all the
+        conflicting dates at once"""
+        for booking in bookings:
+            if booking.start < _now() - PAST_TOLERANCE:
+                raise UserError(gettext(
+                        'oa_workflow.msg_meeting_booking_past',
+                        subject=booking.subject))
+            conflicts = cls.find_conflicts(
+                booking.room, booking.start, booking.end, exclude=[booking])
+            periods = booking.occurrence_periods()
+            if not periods:
+                if conflicts:
+                    raise UserError(booking._conflict_message(conflicts[0]))
+                continue
+            lines = []
+            for start, end in [(booking.start, booking.end)] + periods:
+                found = cls.find_conflicts(
+                    booking.room, start, end, exclude=[booking])
+                for conflict in found:
+                    lines.append(gettext(
+                            'oa_workflow.msg_meeting_booking_conflict_line',
+                            date=booking._local(start).strftime('%Y-%m-%d'),
+                            conflict=conflict.subject,
+                            organizer=conflict.organizer.rec_name,
+                            period=conflict.format_period()))
+            if lines:
+                raise UserError(gettext(
+                        'oa_workflow.msg_meeting_booking_recurrence_conflict',
+                        booking=booking.subject, room=booking.room.rec_name,
+                        count=len(lines), dates='\n'.join(lines)))
+
+    @classmethod
+    def _create_occurrences(cls, bookings):
+        vlist = []
+        for booking in bookings:
+            if booking.parent or booking.occurrences:
+                continue
+            vlist.extend(
+                booking._occurrence_values(start, end)
+                for start, end in booking.occurrence_periods())
+        return cls.create(vlist) if vlist else []
+
+    @classmethod
+    def _with_occurrences(cls, bookings):
+        result = list(bookings)
+        for booking in bookings:
+            result.extend(booking.occurrences)
+        return result
+
+    # Workflow
+    @classmethod
+    @ModelView.button
+    def book(cls, bookings):
+        "Reserve the room: confirm, or ask for approval for restricted rooms"
+        bookings = [b for b in bookings if b.state == 'draft']
+        cls.check_bookable(bookings)
+        cls._create_occurrences(bookings)
+        bookings = cls.browse(bookings)
+        free = [b for b in bookings if not b.room.restricted]
+        restricted = [b for b in bookings if b.room.restricted]
+        if free:
+            cls.confirm(cls._with_occurrences(free))
+        if restricted:
+            cls.wait(cls._with_occurrences(restricted))
+            cls.submit_approval(restricted)
+
+    @classmethod
+    @Workflow.transition('waiting')
+    def wait(cls, bookings):
+        pass
+
+    @classmethod
+    @Workflow.transition('confirmed')
+    def confirm(cls, bookings):
+        pass
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('checked_in')
+    def check_in(cls, bookings):
+        now = _now()
+        for booking in bookings:
+            opens = booking.start - dt.timedelta(
+                minutes=booking.room.checkin_before)
+            closes = booking.start + dt.timedelta(
+                minutes=booking.room.checkin_after)
+            if not (opens <= now <= closes):
+                raise UserError(gettext(
+                        'oa_workflow.msg_meeting_booking_checkin_window',
+                        booking=booking.rec_name,
+                        opens=booking._local(opens).strftime('%H:%M'),
+                        closes=booking._local(closes).strftime('%H:%M')))
+        cls.write(bookings, {
+                'checked_in_at': now,
+                'checked_in_by': Transaction().user or None,
+                })
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('cancelled')
+    def cancel(cls, bookings):
+        # cancelling the series cancels its future occurrences
+        occurrences = [o for b in bookings for o in b.occurrences
+            if o.state in {'draft', 'waiting', 'confirmed'}
+            and o.start >= _now()]
+        if occurrences:
+            cls.cancel(occurrences)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('draft')
+    def draft(cls, bookings):
+        # the occurrences are generated again when booking
+        occurrences = [o for b in bookings for o in b.occurrences
+            if o.state in {'draft', 'cancelled'}]
+        if occurrences:
+            cls.write(occurrences, {'state': 'draft'})
+            cls.delete(occurrences)
+
+    # Approval hooks
+    def approval_get_requester(self):
+        return self.organizer.id
+
+    def approval_get_employee(self):
+        return self.organizer.employee
+
+    # the approver may not be allowed to write the booking otherwise
+    @classmethod
+    def approval_approved(cls, bookings):
+        with without_check_access():
+            cls.confirm(cls._with_occurrences(bookings))
+
+    @classmethod
+    def approval_rejected(cls, bookings):
+        with without_check_access():
+            cls.cancel(cls._with_occurrences(bookings))
+
+    approval_cancelled = approval_rejected
+
+    @classmethod
+    def approval_returned(cls, bookings):
+        with without_check_access():
+            cls.draft(cls._with_occurrences(bookings))
+
+    approval_withdrawn = approval_returned
+
+    # Scheduled job
+    @classmethod
+    def cron_meeting(cls):
+        "Release the bookings without check-in and remind the attendees"
+        cls.release_no_shows()
+        cls.remind_attendees()
+
+    @classmethod
+    def release_no_shows(cls):
+        """Release, in one UPDATE per check-in window length, the confirmed
+        bookings whose check-in window has passed"""
+        pool = Pool()
+        Room = pool.get('oa.meeting.room')
+        now = _now()
+        windows = {r.checkin_after for r in Room.search([
+                    ('active', 'in', [True, False])])}
+        released = []
+        for minutes in sorted(windows):
+            bookings = cls.search([
+                    ('state', '=', 'confirmed'),
+                    ('room.checkin_after', '=', minutes),
+                    ('start', '<', now - dt.timedelta(minutes=minutes)),
+                    ])
+            if bookings:
+                cls.write(bookings, {'state': 'released'})
+                released.extend(bookings)
+        return released
+
+    @classmethod
+    def remind_attendees(cls):
+        pool = Pool()
+        Room = pool.get('oa.meeting.room')
+        now = _now()
+        rooms = Room.search([('active', 'in', [True, False])])
+        horizon = max([r.reminder for r in rooms] or [0])
+        bookings = cls.search([
+                ('state', '=', 'confirmed'),
+                ('reminded', '=', False),
+                ('start', '>', now),
+                ('start', '<=', now + dt.timedelta(minutes=horizon)),
+                ])
+        due = [b for b in bookings
+            if b.start <= now + dt.timedelta(minutes=b.room.reminder)]
+        for booking in due:
+            label = gettext(
+                'oa_workflow.msg_meeting_booking_reminder',
+                subject=booking.subject, room=booking.room.rec_name,
+                period=booking.format_period())
+            notify(
+                [booking.organizer] + list(booking.attendees), label,
+                cls.__name__, [booking])
+        if due:
+            cls.write(due, {'reminded': True})
+        return due
+
+    # Door page (tablet)
+    @classmethod
+    def instant_book(cls, room, subject, minutes):
+        "Book the room from now for the given minutes; return the booking"
+        if room.restricted:
+            raise UserError(gettext(
+                    'oa_workflow.msg_meeting_room_restricted_instant',
+                    room=room.rec_name))
+        start = _now().replace(second=0, microsecond=0)
+        end = start + dt.timedelta(minutes=minutes)
+        with Transaction().set_context(company=room.company.id):
+            booking, = cls.create([{
+                        'company': room.company.id,
+                        'room': room.id,
+                        'subject': subject,
+                        'organizer': Transaction().user or 0,
+                        'start': start,
+                        'end': end,
+                        }])
+            cls.book([booking])
+        return booking
+
+
+class BookingAttendee(ModelSQL):
+    "Meeting Room Booking - Attendee"
+    __name__ = 'oa.meeting.booking-res.user'
+    __string__ = "Meeting Room Booking - Attendee"
+
+    booking = fields.Many2One(
+        'oa.meeting.booking', "Booking", required=True, ondelete='CASCADE')
+    user = fields.Many2One(
+        'res.user', "User", required=True, ondelete='CASCADE')
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.append(
+            ('oa.meeting.booking|cron_meeting',
+                "Release No-Show Bookings and Remind Attendees"))
