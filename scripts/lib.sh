@@ -53,6 +53,14 @@ ensure_sao() {
         return 0
     fi
     check_node
+    # one installer at a time (two test runs may start together)
+    if command -v flock >/dev/null 2>&1; then
+        exec 9>"$ROOT/.sao.lock"
+        flock 9
+        if [ -f "$SAO_DIR/index.html" ] && [ -f "$SAO_DIR/node_modules/jquery/dist/jquery.min.js" ]; then
+            return 0
+        fi
+    fi
     step "Web client sao $SAO_VERSION from npm into .sao"
     local tmp
     tmp=$(mktemp -d)

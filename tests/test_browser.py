@@ -64,9 +64,8 @@ class BrowserTestCase(unittest.TestCase):
     def login(self, login, password=PASSWORD):
         driver, wait = self.driver, self.wait
         driver.get(self.server.url)
-        wait.until(EC.visibility_of_element_located(
-                (By.ID, 'login'))).send_keys(login)
-        # sao has a select (database list) and an input; one is shown
+        # sao has a select (database list) and an input; one is shown once
+        # the list of databases has been asked (it may empty the fields)
         database = wait.until(lambda d: next((e for e in d.find_elements(
                         By.ID, 'database') if e.is_displayed()), False))
         if database.tag_name == 'select':
@@ -76,6 +75,11 @@ class BrowserTestCase(unittest.TestCase):
                 "arguments[0].removeAttribute('readonly')", database)
             database.clear()
             database.send_keys(self.server.database)
+        field = wait.until(EC.visibility_of_element_located((By.ID, 'login')))
+        field.clear()
+        field.send_keys(login)
+        wait.until(lambda d: d.find_element(By.ID, 'login').get_attribute(
+                'value') == login)
         driver.find_element(By.CSS_SELECTOR, 'button[type=submit]').click()
         field = wait.until(EC.visibility_of_element_located(
                 (By.CSS_SELECTOR, 'input[type=password]')))
