@@ -24,5 +24,7 @@ if [ -d "$cache_root" ]; then
     find "$cache_root" -mindepth 1 -maxdepth 1 -name "$backend-*" ! -path "$DB_CACHE" -exec rm -rf {} +
 fi
 mkdir -p "$DB_CACHE"
+# This checkout's addons first (a git worktree shares the .venv of main)
+export PYTHONPATH="$ROOT/addons:$ROOT/demo${PYTHONPATH:+:$PYTHONPATH}"
 cd "$ROOT"
 exec "$VENV/bin/python" "$ROOT/scripts/run_tests.py" "$@"
