@@ -17,7 +17,8 @@ import datetime as dt
 import logging
 from email.message import EmailMessage
 
-from sql.operators import Equal
+from sql.conditionals import Coalesce
+from sql.operators import Concat, Equal
 
 from trytond import config
 from trytond.i18n import gettext
@@ -509,6 +510,8 @@ class ApprovalInstance(ModelSQL, ModelView):
             seen.add(assignee)
             tasks.append(Task(
                     instance=self, step=step, user=assignee,
+                    requester=self.requester, document=self.document,
+                    name='%s - %s' % (self.name or '', step.name or ''),
                     delegator=user if delegate else None,
                     state='pending', kind=kind, origin=origin,
                     deadline=deadline))
@@ -763,6 +766,7 @@ class ApprovalTask(ModelSQL, ModelView):
     "Approval Task"
     __name__ = 'oa.approval.task'
     __string__ = "Approval Task"
+    _rec_name = 'name'
 
     instance = fields.Many2One(
         'oa.approval.instance', "Approval", required=True,
@@ -770,12 +774,13 @@ class ApprovalTask(ModelSQL, ModelView):
     step = fields.Many2One(
         'oa.approval.instance.step', "Step", required=True,
         ondelete='CASCADE', readonly=True)
-    document = fields.Function(
-        fields.Reference("Document", selection='get_document_models'),
-        'get_instance_fields', searcher='search_instance_field')
-    requester = fields.Function(
-        fields.Many2One('res.user', "Requester"),
-        'get_instance_fields', searcher='search_instance_field')
+    # Copied from the instance when the task is created, so that the inboxes
+    # and their record rule read and filter the task table alone
+    name = fields.Char("Name", readonly=True)
+    document = fields.Reference(
+        "Document", selection='get_document_models', readonly=True)
+    requester = fields.Many2One(
+        'res.user', "Requester", readonly=True, ondelete='RESTRICT')
     instance_state = fields.Function(
         fields.Selection(INSTANCE_STATES, "Approval State"),
         'get_instance_fields')
@@ -792,7 +797,9 @@ class ApprovalTask(ModelSQL, ModelView):
             ('returned', "Returned"),
             ('transferred', "Transferred"),
             ('cancelled', "Cancelled"),
-            ], "State", required=True, readonly=True, sort=False)
+            ], "State", required=True, readonly=True, sort=False,
+        # the client shows the static selection itself: no per-row strings
+        loading='lazy')
     kind = fields.Selection([
             ('normal', "Normal"),
             ('before', "Added Before"),
@@ -828,9 +835,11 @@ class ApprovalTask(ModelSQL, ModelView):
         t = cls.__table__()
         cls._sql_indexes.update({
                 # the "to do" inbox: count + first rows of (user, state)
+                # with the columns of the record rule: index-only scans
                 Index(t, (t.user, Index.Equality()),
                     (t.state, Index.Equality()),
-                    (t.id, Index.Range(order='DESC'))),
+                    (t.id, Index.Range(order='DESC')),
+                    include=[t.delegator, t.requester]),
                 Index(t, (t.deadline, Index.Range()),
                     where=Equal(t.state, 'pending')),
                 Index(t, (t.decided_by, Index.Equality())),
@@ -858,9 +867,7 @@ class ApprovalTask(ModelSQL, ModelView):
                     'readonly': ~Bool(Eval('other_user')),
                     'depends': ['state', 'other_user'],
                     },
-                'open_document': {
-                    'depends': ['document'],
-                    },
+                'open_document': {},
                 })
 
     @classmethod
@@ -880,12 +887,28 @@ class ApprovalTask(ModelSQL, ModelView):
     def default_add_position(cls):
         return 'after'
 
-    def get_rec_name(self, name):
-        return '%s - %s' % (self.instance.rec_name, self.step.rec_name)
-
     @classmethod
-    def search_rec_name(cls, name, clause):
-        return [('instance.rec_name',) + tuple(clause[1:])]
+    def __register__(cls, module):
+        pool = Pool()
+        Instance = pool.get('oa.approval.instance')
+        Step = pool.get('oa.approval.instance.step')
+        table_h = cls.__table_handler__(module)
+        fill = not table_h.column_exist('requester')
+        super().__register__(module)
+        if fill:
+            # Migration: copy the instance's fields onto the existing tasks
+            task = cls.__table__()
+            instance = Instance.__table__()
+            step = Step.__table__()
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*task.update(
+                    [task.requester, task.document, task.name],
+                    [instance.requester, instance.document,
+                        Concat(Concat(Coalesce(instance.name, ''), ' - '),
+                            Coalesce(step.name, ''))],
+                    from_=[instance, step],
+                    where=(task.instance == instance.id)
+                    & (task.step == step.id)))
 
     @classmethod
     def get_instance_fields(cls, tasks, names):
@@ -896,8 +919,6 @@ class ApprovalTask(ModelSQL, ModelView):
         instance = Instance.__table__()
         cursor = Transaction().connection.cursor()
         columns = {
-            'document': instance.document,
-            'requester': instance.requester,
             'instance_state': instance.state,
             }
         result = {name: {} for name in names}
@@ -910,11 +931,6 @@ class ApprovalTask(ModelSQL, ModelView):
                 for name, value in zip(names, values):
                     result[name][task_id] = value
         return result
-
-    @classmethod
-    def search_instance_field(cls, name, clause):
-        nested = clause[0][len(name):]
-        return [('instance.' + name + nested,) + tuple(clause[1:])]
 
     @classmethod
     def view_attributes(cls):
