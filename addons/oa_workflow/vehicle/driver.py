@@ -11,7 +11,6 @@ class Driver(DeactivableMixin, ModelSQL, ModelView):
     "Vehicle Driver"
     __name__ = 'oa.vehicle.driver'
     __string__ = "Vehicle Driver"
-    _rec_name = 'employee'
 
     company = fields.Many2One(
         'company.company', "Company", required=True, ondelete='CASCADE')

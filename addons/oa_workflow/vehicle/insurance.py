@@ -106,7 +106,7 @@ class Insurance(ExpiryMixin, ModelSQL, ModelView):
 
     kind = fields.Selection([
             ('compulsory', "Compulsory Traffic Insurance"),
-            ('commercial', "Commercial"),
+            ('commercial', "Commercial Insurance"),
             ], "Kind", required=True, sort=False)
     kind_string = kind.translated('kind')
     insurer = fields.Char("Insurer", required=True)

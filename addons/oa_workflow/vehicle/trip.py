@@ -271,11 +271,12 @@ class Trip(CheckedValuesMixin, Workflow, ModelSQL, ModelView):
         the conflicting trip, found in a new transaction (the current one is
         aborted; the concurrent dispatch is committed when the constraint
         fires)"""
-        messages = {gettext('oa_workflow.msg_vehicle_trip_%s_overlap_db' % r)
-            for r in RESOURCES}
-        if exception.message not in messages:
-            return exception
         with Transaction().new_transaction(readonly=True):
+            messages = {
+                gettext('oa_workflow.msg_vehicle_trip_%s_overlap_db' % r)
+                for r in RESOURCES}
+            if exception.message not in messages:
+                return exception
             for values in vlist:
                 try:
                     cls.check_values(values)
@@ -284,13 +285,33 @@ class Trip(CheckedValuesMixin, Workflow, ModelSQL, ModelView):
         return exception
 
     @classmethod
+    def _check_together(cls, vlist):
+        "Refuse trips created together that hold a vehicle or driver twice"
+        active = [v for v in vlist if v.get('state') in ACTIVE
+            and v.get('start') and v.get('end')]
+        for i, values in enumerate(active):
+            for other in active[i + 1:]:
+                if not (values['start'] < other['end']
+                        and other['start'] < values['end']):
+                    continue
+                for resource in RESOURCES:
+                    if values.get(resource) and (
+                            values[resource] == other.get(resource)):
+                        trip = cls(**{k: v for k, v in other.items()
+                                if k in cls._checked_fields})
+                        conflict = cls(**{k: v for k, v in values.items()
+                                if k in cls._checked_fields})
+                        raise ValidationError(
+                            trip._conflict_message(resource, conflict))
+
+    @classmethod
     def create(cls, vlist):
+        future = [cls._future_values(None, v) for v in vlist]
+        cls._check_together(future)
         try:
             return super().create(vlist)
         except SQLConstraintError as exception:
-            raise cls._named_constraint_error(
-                exception, [cls._future_values(None, v) for v in vlist]
-                ) from exception
+            raise cls._named_constraint_error(exception, future) from exception
 
     @classmethod
     def write(cls, *args):
