@@ -157,7 +157,7 @@ class Item(DeactivableMixin, ModelSQL, ModelView):
         cursor = transaction.connection.cursor()
         result = {}
         for sub_ids in grouped_slice(
-                sorted(set(ids)), transaction.database.IN_MAX):
+                sorted(set(ids)), backend.MAX_QUERY_PARAMS):
             query = table.select(
                 table.id, table.quantity,
                 where=SQL_OPERATORS['in'](table.id, list(sub_ids)),
