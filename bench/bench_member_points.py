@@ -116,8 +116,8 @@ def generate(members, lines_per_member, purchases, normal):
         SELECT 1 + i, 1 + (i %% %(n)s), d, 'earn', p, p, p,
             d + %(v)s, 'member.purchase,' || i, 0, now()
         FROM generate_series(0::bigint, %(l)s - 1) AS i,
-            LATERAL (SELECT %(d)s::date - ((i * 7919) %% %(days)s) AS d,
-                1 + (i * 104729) %% 300 AS p) AS x""",
+            LATERAL (SELECT %(d)s::date - ((i * 7919) %% %(days)s)::integer AS d,
+                (1 + (i * 104729) %% 300)::integer AS p) AS x""",
         {'n': members, 'l': members * lines_per_member, 'v': VALIDITY_DAYS,
             'd': BENCH_DATE, 'days': DAYS})
     started = time.perf_counter()

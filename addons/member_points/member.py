@@ -486,6 +486,14 @@ class Member(Workflow, ModelSQL, ModelView):
         today = Date.today()
         rules = Rule.search([])
         expiry_dates = {}
+        rates = {}
+
+        def rate(tier, category):
+            key = (tier, category)
+            if key not in rates:
+                rates[key] = Rule.get_rate(tier, category, rules)
+            return rates[key]
+
         has_earned = Line.members_with_earnings(
             {p['member'].id for p in purchases
                 if p['member'].introducer})
@@ -499,7 +507,7 @@ class Member(Workflow, ModelSQL, ModelView):
             amounts = [(c, a) for c, a in purchase['amounts'] if a > 0]
             total_amount = sum((a for _, a in amounts), Decimal(0))
             points = sum(
-                (Rule.compute_points(member, category, amount, rules)
+                (Rule.points_of(amount, rate(member.tier, category))
                     for category, amount in amounts), 0)
             result.append(points)
             if date not in expiry_dates:

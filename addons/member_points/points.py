@@ -60,8 +60,9 @@ class Rule(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
                     'member_points.msg_rule_rate_positive'))
         return values
 
-    def match(self, member, category):
-        if self.tier and self.tier != member.tier:
+    def match(self, tier, category):
+        "Return whether the rule applies to a member of tier in category"
+        if self.tier and self.tier != tier:
             return False
         if self.category:
             if not category:
@@ -76,19 +77,31 @@ class Rule(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
         return True
 
     @classmethod
-    def compute_points(cls, member, category, amount, rules=None):
-        "Return the points earned by member for amount in category"
+    def get_rate(cls, tier, category, rules=None):
+        """Return the points per amount unit of the first rule matching
+        tier and category, multiplied by the rate of the tier"""
         if rules is None:
             rules = cls.search([])
         for rule in rules:
-            if rule.match(member, category):
+            if rule.match(tier, category):
                 rate = rule.rate
-                if member.tier:
-                    rate *= member.tier.rate
-                points = (Decimal(amount) * rate).quantize(
-                    Decimal(1), rounding=ROUND_DOWN)
-                return max(int(points), 0)
-        return 0
+                if tier:
+                    rate *= tier.rate
+                return rate
+        return Decimal(0)
+
+    @staticmethod
+    def points_of(amount, rate):
+        "Return the whole points earned for amount at rate"
+        points = (Decimal(amount) * rate).quantize(
+            Decimal(1), rounding=ROUND_DOWN)
+        return max(int(points), 0)
+
+    @classmethod
+    def compute_points(cls, member, category, amount, rules=None):
+        "Return the points earned by member for amount in category"
+        return cls.points_of(
+            amount, cls.get_rate(member.tier, category, rules))
 
 
 class Line(ModelSQL, ModelView):
@@ -455,15 +468,14 @@ class Line(ModelSQL, ModelView):
                         Cast(expiring.id, cls.origin.sql_type().base)),
                     Literal(None),
                     where=condition(expiring))))
-        # 2. Decrease the balances
+        # 2. Decrease the balances (one aggregate, joined: not a subquery
+        # per member)
+        expired = expiring.select(
+            expiring.member, Sum(expiring.remaining).as_('points'),
+            where=condition(expiring), group_by=[expiring.member])
         cursor.execute(*member.update(
-                [member.balance],
-                [member.balance - expiring.select(
-                        Sum(expiring.remaining),
-                        where=condition(expiring)
-                        & (expiring.member == member.id))],
-                where=member.id.in_(expiring.select(
-                        expiring.member, where=condition(expiring)))))
+                [member.balance], [member.balance - expired.points],
+                from_=[expired], where=member.id == expired.member))
         # 3. Nothing remains on the expired lines
         cursor.execute(*line.update(
                 [line.remaining], [0], where=condition(line)))
