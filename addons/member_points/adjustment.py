@@ -3,20 +3,24 @@ from trytond.i18n import gettext
 from trytond.model import (
     Check, Index, ModelSQL, ModelView, Workflow, fields)
 from trytond.model.exceptions import AccessError
+from trytond.exceptions import UserError
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
-from .exceptions import InsufficientPointsError, PointsValidationError
+from oa_workflow.approval import ApprovalMixin
+
+from .exceptions import PointsValidationError
 
 
-class Adjustment(Workflow, ModelSQL, ModelView):
+class Adjustment(ApprovalMixin, Workflow, ModelSQL, ModelView):
     """Member Points Adjustment
 
     Adjustments of more points (in absolute value) than the configured
-    threshold wait for the approval of a sales supervisor.
-    The decision is kept in the approve and reject class methods so it can
-    be plugged into the approval engine."""
+    threshold go through the approval engine of oa_workflow: the flow for
+    "member.adjustment" decides who approves (a default flow sends them to
+    the sales supervisors; consultants change it in Office > Approvals >
+    Flows).  The points are posted when the flow approves."""
     __name__ = 'member.adjustment'
 
     _states = {
@@ -62,20 +66,13 @@ class Adjustment(Workflow, ModelSQL, ModelView):
             ('draft', 'approved'),
             ('waiting', 'approved'),
             ('waiting', 'cancelled'),
+            ('waiting', 'draft'),
             ('draft', 'cancelled'),
             ('cancelled', 'draft'),
             }
         cls._buttons.update({
                 'request': {
                     'invisible': Eval('state') != 'draft',
-                    'depends': ['state'],
-                    },
-                'approve': {
-                    'invisible': Eval('state') != 'waiting',
-                    'depends': ['state'],
-                    },
-                'reject': {
-                    'invisible': Eval('state') != 'waiting',
                     'depends': ['state'],
                     },
                 'cancel': {
@@ -87,6 +84,8 @@ class Adjustment(Workflow, ModelSQL, ModelView):
                     'depends': ['state'],
                     },
                 })
+        # adjustments go to approval through the Request button only
+        cls._buttons['submit_approval']['invisible'] = True
 
     @classmethod
     def default_state(cls):
@@ -147,64 +146,47 @@ class Adjustment(Workflow, ModelSQL, ModelView):
 
     @classmethod
     @ModelView.button
-    @Workflow.transition('waiting')
     def request(cls, adjustments):
-        "Apply directly the adjustments under the threshold"
+        """Apply the adjustments under the threshold, submit the others to
+        the approval engine"""
         pool = Pool()
         Member = pool.get('member.member')
+        adjustments = [a for a in adjustments if a.state == 'draft']
         # Refuse early removals of more points than the balance
-        balances = Member.read_balances({a.member.id for a in adjustments})
+        needs = {}
         for adjustment in adjustments:
-            balance = balances[adjustment.member.id]
-            if adjustment.points < 0 and balance + adjustment.points < 0:
-                raise InsufficientPointsError(gettext(
-                        'member_points.msg_insufficient_points',
-                        member=adjustment.member.rec_name,
-                        balance=balance,
-                        points=-adjustment.points))
+            if adjustment.points < 0:
+                needs.setdefault(adjustment.member.id, 0)
+                needs[adjustment.member.id] -= adjustment.points
+        Member.check_balances(needs)
+        waiting = [a for a in adjustments if a.needs_approval()]
+        for adjustment in waiting:
+            if not adjustment.approval_find_flow():
+                raise UserError(gettext(
+                        'member_points.msg_adjustment_no_flow',
+                        adjustment=adjustment.rec_name))
         cls.write(adjustments, {
                 'requested_by': Transaction().user,
                 })
         direct = [a for a in adjustments if not a.needs_approval()]
-        waiting = [a for a in adjustments if a.needs_approval()]
-        if waiting:
-            cls.notify_approvers(waiting)
         if direct:
-            with without_check_access():
-                cls.approve(direct)
+            cls.apply(direct)
+        if waiting:
+            cls.wait(waiting)
+            cls.submit_approval(waiting)
 
     @classmethod
-    def get_approvers(cls):
-        "Return the users who can approve the adjustments"
-        pool = Pool()
-        ModelData = pool.get('ir.model.data')
-        User = pool.get('res.user')
-        groups = [
-            ModelData.get_id('oa_workflow', 'group_sales_supervisor'),
-            ModelData.get_id('oa_workflow', 'group_consultant'),
-            ]
-        return User.search([('groups', 'in', groups)])
+    @Workflow.transition('waiting')
+    def wait(cls, adjustments):
+        pass
 
     @classmethod
-    def notify_approvers(cls, adjustments):
-        for user in cls.get_approvers():
-            cls.notify_user(adjustments, 'tryton-info',
-                gettext('member_points.msg_adjustment_waiting',
-                    count=len(adjustments)),
-                user=user.id)
-
-    @classmethod
-    @ModelView.button
     @Workflow.transition('approved')
-    def approve(cls, adjustments):
-        "Decision: approve and post the points"
+    def apply(cls, adjustments):
+        "Post the points in the ledger"
         pool = Pool()
         Line = pool.get('member.points.line')
         Member = pool.get('member.member')
-        Date = pool.get('ir.date')
-        today = Date.today()
-        Member.lock(Member.browse(sorted(
-            {a.member.id for a in adjustments if a.points < 0})))
         entries = []
         for adjustment in adjustments:
             entry = {
@@ -220,20 +202,42 @@ class Adjustment(Workflow, ModelSQL, ModelView):
                     adjustment.date)
             entries.append(entry)
         Line.post(entries)
-        cls.write(adjustments, {
-                'approved_by': Transaction().user,
-                'decision_date': today,
-                })
+        cls._decided(adjustments)
         Member.update_tiers(list({a.member for a in adjustments}))
 
     @classmethod
-    @ModelView.button
-    @Workflow.transition('cancelled')
-    def reject(cls, adjustments):
-        "Decision: reject, no points are posted"
-        pool = Pool()
-        Date = pool.get('ir.date')
+    def _decided(cls, adjustments):
+        "Record who decided (the last approver) and when"
+        Date = Pool().get('ir.date')
         cls.write(adjustments, {
                 'approved_by': Transaction().user,
                 'decision_date': Date.today(),
                 })
+
+    # Approval hooks: the approver may not be allowed to write adjustments
+    def approval_get_requester(self):
+        if self.requested_by:
+            return self.requested_by.id
+        return super().approval_get_requester()
+
+    @classmethod
+    def approval_approved(cls, adjustments):
+        with without_check_access():
+            cls.apply(adjustments)
+
+    @classmethod
+    def approval_rejected(cls, adjustments):
+        "Nothing is posted"
+        with without_check_access():
+            cls.cancel(adjustments)
+            cls._decided(adjustments)
+
+    approval_cancelled = approval_rejected
+
+    @classmethod
+    def approval_returned(cls, adjustments):
+        "Back to draft to be corrected and requested again"
+        with without_check_access():
+            cls.draft(adjustments)
+
+    approval_withdrawn = approval_returned

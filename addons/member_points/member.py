@@ -1,8 +1,10 @@
 # This file is part of the member_points module.
 import datetime
+from collections import defaultdict
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from sql import Cast, Values
 from sql.aggregate import Sum
 from sql.conditionals import Coalesce
 
@@ -14,6 +16,7 @@ from trytond.model.exceptions import ValidationError
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.report import Report
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateReport, StateView, Wizard
 
@@ -73,9 +76,10 @@ class Tier(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
         return False
 
     @classmethod
-    def best(cls, points, amount):
+    def best(cls, points, amount, tiers=None):
         "Return the highest tier reached and the ordered list of tiers"
-        tiers = cls.search([])
+        if tiers is None:
+            tiers = cls.search([])
         best = None
         for tier in tiers:
             if tier.reached(points, amount):
@@ -324,6 +328,25 @@ class Member(Workflow, ModelSQL, ModelView):
                 ], order=[('id', 'ASC')])
 
     @classmethod
+    def get_members_of_parties(cls, parties):
+        "Return {party id: members} as get_members for many parties"
+        result = defaultdict(list)
+        party_ids = [p.id for p in parties if p]
+        for sub_ids in grouped_slice(party_ids):
+            sub_ids = list(sub_ids)
+            for member in cls.search([
+                        ['OR',
+                            ('party', 'in', sub_ids),
+                            ('organization', 'in', sub_ids),
+                            ],
+                        ('state', '=', 'active'),
+                        ], order=[('id', 'ASC')]):
+                for party in {member.party, member.organization}:
+                    if party and party.id in sub_ids:
+                        result[party.id].append(member)
+        return result
+
+    @classmethod
     def read_balances(cls, ids):
         "Read the stored balances from the database (not from the cache)"
         table = cls.__table__()
@@ -334,31 +357,69 @@ class Member(Workflow, ModelSQL, ModelView):
         return dict(cursor)
 
     @classmethod
+    def insufficient_points(cls, member_id, points, balance=None):
+        "Return the error for member_id missing points"
+        if balance is None:
+            balance = cls.read_balances([member_id]).get(member_id, 0)
+        return InsufficientPointsError(gettext(
+                'member_points.msg_insufficient_points',
+                member=cls(member_id).rec_name,
+                balance=balance,
+                points=points))
+
+    @classmethod
+    def check_balances(cls, needs, lock=False):
+        """Raise unless each member has the points of needs
+        ({member id: points taken}); lock the members first with lock"""
+        needs = {m: p for m, p in needs.items() if p > 0}
+        if not needs:
+            return
+        if lock:
+            cls.lock(cls.browse(sorted(needs)))
+        balances = cls.read_balances(needs)
+        for member_id, points in needs.items():
+            if balances.get(member_id, 0) < points:
+                raise cls.insufficient_points(
+                    member_id, points, balances.get(member_id, 0))
+
+    @classmethod
     def _update_balances(cls, deltas):
         """Apply deltas as {member id: (balance, cumulative points, amount)}
 
-        The balance update is guarded so it can never become negative."""
+        The decreases are guarded one member at a time so a balance can
+        never become negative; the increases are applied in bulk."""
         table = cls.__table__()
         transaction = Transaction()
         cursor = transaction.connection.cursor()
+        increases = []
         for member_id, (balance, cumulative, amount) in deltas.items():
-            where = table.id == member_id
-            if balance < 0:
-                where &= (table.balance + balance) >= 0
+            if balance >= 0:
+                increases.append((member_id, balance, cumulative, amount))
+                continue
             cursor.execute(*table.update(
                     [table.balance, table.cumulative_points,
                         table.cumulative_amount],
                     [table.balance + balance,
                         Coalesce(table.cumulative_points, 0) + cumulative,
                         Coalesce(table.cumulative_amount, 0) + amount],
-                    where=where))
+                    where=(table.id == member_id)
+                    & ((table.balance + balance) >= 0)))
             if cursor.rowcount != 1:
-                member = cls(member_id)
-                raise InsufficientPointsError(gettext(
-                        'member_points.msg_insufficient_points',
-                        member=member.rec_name,
-                        balance=cls.read_balances([member_id])[member_id],
-                        points=-balance))
+                raise cls.insufficient_points(member_id, -balance)
+        for sub_increases in grouped_slice(increases, 1000):
+            values = Values([
+                    [m, b, c, Cast(a, 'NUMERIC')]
+                    for m, b, c, a in sub_increases])
+            cursor.execute(*table.update(
+                    [table.balance, table.cumulative_points,
+                        table.cumulative_amount],
+                    [table.balance + values.column2,
+                        Coalesce(table.cumulative_points, 0)
+                        + values.column3,
+                        Coalesce(table.cumulative_amount, 0)
+                        + values.column4],
+                    from_=[values],
+                    where=table.id == values.column1))
         invalidate_cache(cls, list(deltas))
 
     @classmethod
@@ -371,11 +432,12 @@ class Member(Workflow, ModelSQL, ModelView):
         date = date or Date.today()
         invalidate_cache(cls, [m.id for m in members])
         members = cls.browse(members)
+        tiers = Tier.search([])
         histories = []
-        to_write = []
+        to_write = defaultdict(list)
         for member in members:
-            best, tiers = Tier.best(
-                member.cumulative_points, member.cumulative_amount)
+            best, _ = Tier.best(
+                member.cumulative_points, member.cumulative_amount, tiers)
             if not best or best == member.tier:
                 continue
             if member.tier and member.tier in tiers:
@@ -384,9 +446,10 @@ class Member(Workflow, ModelSQL, ModelView):
             histories.append(History(
                     member=member, date=date, from_tier=member.tier,
                     to_tier=best, reason='upgrade'))
-            to_write.extend([[member], {'tier': best.id}])
+            to_write[best.id].append(member)
         if to_write:
-            cls.write(*to_write)
+            cls.write(*(x for tier, upgraded in to_write.items()
+                    for x in (upgraded, {'tier': tier})))
             History.save(histories)
 
     @classmethod
@@ -396,40 +459,79 @@ class Member(Workflow, ModelSQL, ModelView):
         amounts is a list of (product category or None, amount) and origin
         the source document as a string 'model,id'.
         Return the number of points earned."""
+        points, = cls.earn_many([{
+                    'member': member,
+                    'amounts': amounts,
+                    'origin': origin,
+                    'date': date,
+                    'description': description,
+                    }])
+        return points
+
+    @classmethod
+    def earn_many(cls, purchases):
+        """Earn the points of many purchases in one batch.
+
+        Each purchase is a dictionary with member, amounts, origin, date and
+        description as for earn.  The rules, tiers and configuration are
+        read once, the first purchases found with one query per slice of
+        members, the ledger and balances written in bulk.
+        Return the list of points earned by each purchase."""
         pool = Pool()
         Rule = pool.get('member.points.rule')
         Line = pool.get('member.points.line')
         Configuration = pool.get('member.configuration')
         Date = pool.get('ir.date')
         config = Configuration(1)
-        date = date or Date.today()
+        today = Date.today()
+        rules = Rule.search([])
+        expiry_dates = {}
+        rates = {}
 
-        total_amount = sum((a for _, a in amounts if a > 0), Decimal(0))
-        points = sum(
-            (Rule.compute_points(member, category, amount)
-                for category, amount in amounts if amount > 0), 0)
-        expiry_date = Line.compute_expiry_date(date)
+        def rate(tier, category):
+            key = (tier, category)
+            if key not in rates:
+                rates[key] = Rule.get_rate(tier, category, rules)
+            return rates[key]
 
-        first_purchase = not Line.search([
-                ('member', '=', member.id),
-                ('type', '=', 'earn'),
-                ('reversed_by', '=', None),
-                ], limit=1)
-        entries = [{
-                'member': member.id,
-                'type': 'earn',
-                'points': points,
-                'amount': total_amount,
-                'origin': origin,
-                'date': date,
-                'expiry_date': expiry_date,
-                'description': description,
-                }]
-        introducer = member.introducer
-        if introducer and introducer.state == 'active':
+        has_earned = Line.members_with_earnings(
+            {p['member'].id for p in purchases
+                if p['member'].introducer})
+
+        entries, result = [], []
+        by_date = defaultdict(set)
+        for purchase in purchases:
+            member = purchase['member']
+            date = purchase.get('date') or today
+            origin = purchase['origin']
+            amounts = [(c, a) for c, a in purchase['amounts'] if a > 0]
+            total_amount = sum((a for _, a in amounts), Decimal(0))
+            points = sum(
+                (Rule.points_of(amount, rate(member.tier, category))
+                    for category, amount in amounts), 0)
+            result.append(points)
+            if date not in expiry_dates:
+                expiry_dates[date] = Line.compute_expiry_date(date)
+            expiry_date = expiry_dates[date]
+            entries.append({
+                    'member': member.id,
+                    'type': 'earn',
+                    'points': points,
+                    'amount': total_amount,
+                    'origin': origin,
+                    'date': date,
+                    'expiry_date': expiry_date,
+                    'description': purchase.get('description'),
+                    })
+            by_date[date].add(member)
+            introducer = member.introducer
+            if not introducer or introducer.state != 'active':
+                continue
             referral = 0
-            if first_purchase and config.referral_first_points:
+            if (member.id not in has_earned
+                    and config.referral_first_points):
                 referral += config.referral_first_points
+            has_earned.add(member.id)
             if config.referral_percentage and points:
                 referral += int(
                     Decimal(points) * config.referral_percentage / 100)
@@ -445,11 +547,11 @@ class Member(Workflow, ModelSQL, ModelView):
                             'member_points.msg_referral_description',
                             member=member.rec_name),
                         })
+                by_date[date].add(introducer)
         Line.post(entries)
-        cls.update_tiers(
-            [member] + ([introducer] if len(entries) > 1 else []),
-            date=date)
-        return points
+        for date, members in sorted(by_date.items()):
+            cls.update_tiers(list(members), date=date)
+        return result
 
     @classmethod
     def grant_birthday_points(cls, date=None):
@@ -534,21 +636,19 @@ class Member(Workflow, ModelSQL, ModelView):
                 ('tier', '!=', None),
                 ])
         tiers = Tier.search([])
-        histories, to_write = [], []
+        histories, to_write = [], defaultdict(list)
         for member in members:
             points, amount = window.get(member.id, (0, 0))
-            best = None
-            for tier in tiers:
-                if tier.reached(points, amount):
-                    best = tier
+            best, _ = Tier.best(points, amount, tiers)
             if (best and member.tier in tiers
                     and tiers.index(best) < tiers.index(member.tier)):
                 histories.append(History(
                         member=member, date=date, from_tier=member.tier,
                         to_tier=best, reason='downgrade'))
-                to_write.extend([[member], {'tier': best.id}])
+                to_write[best.id].append(member)
         if to_write:
-            cls.write(*to_write)
+            cls.write(*(x for tier, downgraded in to_write.items()
+                    for x in (downgraded, {'tier': tier})))
             History.save(histories)
         return [h.member for h in histories]
 

@@ -4,6 +4,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from dateutil.relativedelta import relativedelta
 from sql import Cast, Literal, Null
+from sql.operators import Exists
 from sql.aggregate import Sum
 from sql.conditionals import Case
 from sql.functions import CurrentTimestamp
@@ -15,9 +16,10 @@ from trytond.model import (
     sequence_ordered)
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction, without_check_access
 
-from .exceptions import InsufficientPointsError, PointsValidationError
+from .exceptions import PointsValidationError
 from .member import EARNING_TYPES, invalidate_cache
 
 
@@ -58,8 +60,9 @@ class Rule(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
                     'member_points.msg_rule_rate_positive'))
         return values
 
-    def match(self, member, category):
-        if self.tier and self.tier != member.tier:
+    def match(self, tier, category):
+        "Return whether the rule applies to a member of tier in category"
+        if self.tier and self.tier != tier:
             return False
         if self.category:
             if not category:
@@ -74,17 +77,31 @@ class Rule(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
         return True
 
     @classmethod
-    def compute_points(cls, member, category, amount):
-        "Return the points earned by member for amount in category"
-        for rule in cls.search([]):
-            if rule.match(member, category):
+    def get_rate(cls, tier, category, rules=None):
+        """Return the points per amount unit of the first rule matching
+        tier and category, multiplied by the rate of the tier"""
+        if rules is None:
+            rules = cls.search([])
+        for rule in rules:
+            if rule.match(tier, category):
                 rate = rule.rate
-                if member.tier:
-                    rate *= member.tier.rate
-                points = (Decimal(amount) * rate).quantize(
-                    Decimal(1), rounding=ROUND_DOWN)
-                return max(int(points), 0)
-        return 0
+                if tier:
+                    rate *= tier.rate
+                return rate
+        return Decimal(0)
+
+    @staticmethod
+    def points_of(amount, rate):
+        "Return the whole points earned for amount at rate"
+        points = (Decimal(amount) * rate).quantize(
+            Decimal(1), rounding=ROUND_DOWN)
+        return max(int(points), 0)
+
+    @classmethod
+    def compute_points(cls, member, category, amount, rules=None):
+        "Return the points earned by member for amount in category"
+        return cls.points_of(
+            amount, cls.get_rate(member.tier, category, rules))
 
 
 class Line(ModelSQL, ModelView):
@@ -191,6 +208,54 @@ class Line(ModelSQL, ModelView):
         return cursor.fetchone()[0] or 0
 
     @classmethod
+    def members_with_earnings(cls, member_ids):
+        "Return the set of the members with an earn line not reversed"
+        line = cls.__table__()
+        reversal = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        result = set()
+        for sub_ids in grouped_slice(member_ids):
+            cursor.execute(*line.select(line.member,
+                    where=reduce_ids(line.member, sub_ids)
+                    & (line.type == 'earn')
+                    & ~Exists(reversal.select(Literal(1),
+                            where=reversal.reversal_of == line.id)),
+                    group_by=[line.member]))
+            result.update(m for m, in cursor)
+        return result
+
+    @classmethod
+    def _insert(cls, values):
+        """Insert the new lines of values in bulk and return their ids.
+
+        The ledger is written only by post: its values are complete and
+        checked there, so the lines skip the per-record ORM create."""
+        transaction = Transaction()
+        database = transaction.database
+        cursor = transaction.connection.cursor()
+        table = cls.__table__()
+        names = ['member', 'type', 'points', 'date', 'origin',
+            'description', 'amount', 'reversal_of', 'expiry_date',
+            'remaining']
+        columns = [getattr(table, n) for n in names] + [
+            table.create_uid, table.create_date]
+        user = transaction.user
+        now = CurrentTimestamp()
+        ids = []
+        for sub_values in grouped_slice(values, 1000):
+            rows = [[v[n] for n in names] + [user, now] for v in sub_values]
+            if database.has_returning():
+                cursor.execute(*table.insert(
+                        columns, rows, returning=[table.id]))
+                ids.extend(i for i, in cursor)
+            else:
+                for row in rows:
+                    cursor.execute(*table.insert(columns, [row]))
+                    ids.append(database.lastid(cursor))
+        transaction.create_records[cls.__name__].extend(ids)
+        return ids
+
+    @classmethod
     def _consume(cls, target, first=None):
         """Consume the points of the negative line target from the remaining
         of the positive lines of the member: the line first (if any) then
@@ -222,12 +287,8 @@ class Line(ModelSQL, ModelView):
             updates.append((line_id, remaining - take, take))
         if quantity > 0:
             Member = pool.get('member.member')
-            member_id = target.member.id
-            raise InsufficientPointsError(gettext(
-                    'member_points.msg_insufficient_points',
-                    member=target.member.rec_name,
-                    balance=Member.read_balances([member_id])[member_id],
-                    points=-target.points))
+            raise Member.insufficient_points(
+                target.member.id, -target.points)
         for line_id, remaining, _ in updates:
             cursor.execute(*line.update(
                     [line.remaining], [remaining],
@@ -277,19 +338,12 @@ class Line(ModelSQL, ModelView):
         to_lock = {e['member'] for e in entries if e['points'] < 0}
         if to_lock:
             Member.lock(Member.browse(sorted(to_lock)))
-
-        # Check first so nothing is changed when the balance is not enough
-        deltas = defaultdict(int)
-        for entry in entries:
-            deltas[entry['member']] += entry['points']
-        balances = Member.read_balances(deltas.keys())
-        for member_id, delta in deltas.items():
-            if balances.get(member_id, 0) + delta < 0:
-                raise InsufficientPointsError(gettext(
-                        'member_points.msg_insufficient_points',
-                        member=Member(member_id).rec_name,
-                        balance=balances.get(member_id, 0),
-                        points=-delta))
+            # Check first so nothing is changed when the balance is not enough
+            deltas = defaultdict(int)
+            for entry in entries:
+                if entry['member'] in to_lock:
+                    deltas[entry['member']] -= entry['points']
+            Member.check_balances(deltas)
 
         reversed_lines = {}
         reversal_ids = [e['reversal_of'] for e in entries
@@ -331,7 +385,7 @@ class Line(ModelSQL, ModelView):
             delta[2] += entry.get('amount') or 0
 
         # Positive lines first so they can be consumed by the negative ones
-        lines = cls.create(positives)
+        lines = cls.browse(cls._insert(positives))
         for reversed_line in restores:
             cls._restore(reversed_line)
         for values in negatives:
@@ -414,15 +468,14 @@ class Line(ModelSQL, ModelView):
                         Cast(expiring.id, cls.origin.sql_type().base)),
                     Literal(None),
                     where=condition(expiring))))
-        # 2. Decrease the balances
+        # 2. Decrease the balances (one aggregate, joined: not a subquery
+        # per member)
+        expired = expiring.select(
+            expiring.member, Sum(expiring.remaining).as_('points'),
+            where=condition(expiring), group_by=[expiring.member])
         cursor.execute(*member.update(
-                [member.balance],
-                [member.balance - expiring.select(
-                        Sum(expiring.remaining),
-                        where=condition(expiring)
-                        & (expiring.member == member.id))],
-                where=member.id.in_(expiring.select(
-                        expiring.member, where=condition(expiring)))))
+                [member.balance], [member.balance - expired.points],
+                from_=[expired], where=member.id == expired.member))
         # 3. Nothing remains on the expired lines
         cursor.execute(*line.update(
                 [line.remaining], [0], where=condition(line)))

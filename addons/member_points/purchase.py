@@ -103,10 +103,14 @@ class Purchase(Workflow, ModelSQL, ModelView):
                 raise AccessError(gettext(
                         'member_points.msg_member_not_active',
                         member=purchase.member.rec_name))
-            Member.earn(purchase.member,
-                [(purchase.category, Decimal(purchase.amount))],
-                str(purchase), date=purchase.date,
-                description=purchase.reference)
+        Member.earn_many([{
+                    'member': purchase.member,
+                    'amounts': [
+                        (purchase.category, Decimal(purchase.amount))],
+                    'origin': str(purchase),
+                    'date': purchase.date,
+                    'description': purchase.reference,
+                    } for purchase in purchases])
 
     @classmethod
     @ModelView.button

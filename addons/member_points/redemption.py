@@ -7,7 +7,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
-from .exceptions import InsufficientPointsError, OutOfStockError
+from .exceptions import OutOfStockError
 from .member import invalidate_cache
 
 
@@ -227,9 +227,6 @@ class Redemption(Workflow, ModelSQL, ModelView):
         Gift = pool.get('member.gift')
         Line = pool.get('member.points.line')
         Date = pool.get('ir.date')
-        Member.lock(Member.browse(sorted({r.member.id for r in redemptions})))
-        Gift.lock(Gift.browse(sorted({r.gift.id for r in redemptions})))
-
         member_points, gift_quantities = {}, {}
         for redemption in redemptions:
             if redemption.member.state != 'active':
@@ -242,14 +239,8 @@ class Redemption(Workflow, ModelSQL, ModelView):
             if redemption.gift.type == 'gift':
                 gift_quantities.setdefault(redemption.gift.id, 0)
                 gift_quantities[redemption.gift.id] += redemption.quantity
-        balances = Member.read_balances(member_points.keys())
-        for member_id, points in member_points.items():
-            if balances[member_id] < points:
-                raise InsufficientPointsError(gettext(
-                        'member_points.msg_insufficient_points',
-                        member=Member(member_id).rec_name,
-                        balance=balances[member_id],
-                        points=points))
+        Member.check_balances(member_points, lock=True)
+        Gift.lock(Gift.browse(sorted({r.gift.id for r in redemptions})))
         quantities = Gift.read_quantities(gift_quantities.keys())
         for gift_id, quantity in gift_quantities.items():
             if (quantities[gift_id] or 0) < quantity:

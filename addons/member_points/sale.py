@@ -22,22 +22,32 @@ class Sale(metaclass=PoolMeta):
 
     @classmethod
     def confirm(cls, sales):
+        super().confirm(sales)
+        cls._member_points_earn(sales)
+
+    @classmethod
+    def _member_points_earn(cls, sales):
+        "Earn the points of the confirmed sales not yet earned, in one batch"
         pool = Pool()
         Member = pool.get('member.member')
         Line = pool.get('member.points.line')
-        super().confirm(sales)
-        for sale in sales:
-            if sale.state != 'confirmed':
-                continue
-            if Line.search([
-                        ('origin', '=', str(sale)),
-                        ('type', '=', 'earn'),
-                        ('reversed_by', '=', None),
-                        ], limit=1):
-                continue
-            for member in Member.get_members(sale.party):
-                Member.earn(member, sale._member_points_amounts(), str(sale),
-                    date=sale.sale_date, description=sale.number)
+        sales = [s for s in sales if s.state == 'confirmed']
+        earned = {str(l.origin) for l in Line.search([
+                    ('origin', 'in', [str(s) for s in sales]),
+                    ('type', '=', 'earn'),
+                    ('reversed_by', '=', None),
+                    ])}
+        sales = [s for s in sales if str(s) not in earned]
+        members = Member.get_members_of_parties({s.party for s in sales})
+        Member.earn_many([{
+                    'member': member,
+                    'amounts': sale._member_points_amounts(),
+                    'origin': str(sale),
+                    'date': sale.sale_date,
+                    'description': sale.number,
+                    }
+                for sale in sales
+                for member in members.get(sale.party.id, [])])
 
     @classmethod
     def _member_points_reverse(cls, sales):

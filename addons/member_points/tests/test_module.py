@@ -415,22 +415,30 @@ class MemberPointsTestCase(ModuleTestCase):
 
     @with_transaction()
     def test_adjustment_approval(self):
-        "Small adjustments apply directly, big ones wait for approval"
+        "Small adjustments apply directly, big ones go through the flow"
         pool = Pool()
         Adjustment = pool.get('member.adjustment')
         Configuration = pool.get('member.configuration')
+        Flow = pool.get('oa.approval.flow')
+        Task = pool.get('oa.approval.task')
+        Line = pool.get('member.points.line')
+        User = pool.get('res.user')
         config = Configuration(1)
         config.adjust_approval_threshold = 100
         config.save()
         member = create_member("Zhang San")
-
-        User = pool.get('res.user')
-        Group = pool.get('res.group')
-        ModelData = pool.get('ir.model.data')
-        supervisor = User(name="Supervisor", login='supervisor', groups=[
-                Group(ModelData.get_id(
-                        'oa_workflow', 'group_sales_supervisor'))])
+        supervisor = User(name="Supervisor", login='supervisor')
         supervisor.save()
+        # The consultant's flow comes before the default one
+        flow, = Flow.create([{
+                    'name': "积分调整审批", 'model': 'member.adjustment',
+                    'sequence': 1,
+                    'steps': [('create', [{
+                                    'name': "主管审批",
+                                    'approver_type': 'users',
+                                    'users': [('add', [supervisor.id])],
+                                    }])],
+                    }])
 
         small = Adjustment(member=member, points=80, reason="Gift")
         big = Adjustment(member=member, points=500, reason="Campaign")
@@ -438,27 +446,87 @@ class MemberPointsTestCase(ModuleTestCase):
         Adjustment.save([small, big, rejected])
         Adjustment.request([small, big, rejected])
         self.assertEqual(reload(small).state, 'approved')
-        self.assertEqual(reload(big).state, 'waiting')
-        # The supervisor is notified of the waiting adjustments
-        notifications = [n for n in Transaction().user_notifications
-            if int(n.user) == supervisor.id]
-        self.assertEqual(len(notifications), 1)
-        self.assertIn("2 points adjustment", notifications[0].label)
+        self.assertEqual(reload(small).approval_state, 'none')
+        for adjustment in [big, rejected]:
+            adjustment = reload(adjustment)
+            self.assertEqual(adjustment.state, 'waiting')
+            self.assertEqual(adjustment.approval_state, 'running')
+            self.assertEqual(adjustment.approval_instance.flow, flow)
         self.assertEqual(reload(member).balance, 80)
 
-        Adjustment.approve([big])
-        Adjustment.reject([rejected])
-        self.assertEqual(reload(big).state, 'approved')
-        self.assertEqual(reload(big).approved_by.id, Transaction().user)
-        self.assertEqual(reload(rejected).state, 'cancelled')
+        def task_of(adjustment):
+            task, = Task.search([
+                    ('user', '=', supervisor.id),
+                    ('state', '=', 'pending'),
+                    ('instance.document', '=', str(adjustment)),
+                    ])
+            return task
+
+        with Transaction().set_user(supervisor.id):
+            Task.approve([task_of(big)])
+            Task.reject([task_of(rejected)])
+        big, rejected = reload(big), reload(rejected)
+        self.assertEqual(big.state, 'approved')
+        self.assertEqual(big.approval_state, 'approved')
+        self.assertEqual(big.approved_by, supervisor)
+        self.assertEqual(rejected.state, 'cancelled')
+        self.assertEqual(rejected.approval_state, 'rejected')
+        self.assertEqual(rejected.approved_by, supervisor)
+        self.assertEqual(reload(member).balance, 580)
+        self.assertEqual(ledger_sum(member), 580)
+        self.assertEqual(Line.search_count([
+                    ('origin', '=', str(rejected))]), 0)
+        line, = Line.search([('origin', '=', str(big))])
+        self.assertEqual((line.type, line.points), ('adjust', 500))
+
+        # Withdrawn by the requester: back to draft, nothing posted
+        withdrawn = Adjustment(member=member, points=-300, reason="Error")
+        withdrawn.save()
+        Adjustment.request([withdrawn])
+        Adjustment.withdraw_approval([withdrawn])
+        withdrawn = reload(withdrawn)
+        self.assertEqual(withdrawn.state, 'draft')
+        self.assertEqual(withdrawn.approval_state, 'withdrawn')
         self.assertEqual(reload(member).balance, 580)
 
         remove = Adjustment(member=member, points=-600, reason="Fraud")
         remove.save()
-        with self.assertRaises(UserError):
+        with self.assertRaisesRegex(UserError, "580"):
             Adjustment.request([remove])
         self.assertEqual(reload(member).balance, 580)
         self.assertEqual(reload(remove).state, 'draft')
+
+        # Without any flow a big adjustment is refused, not applied
+        Flow.write(Flow.search([]), {'active': False})
+        with self.assertRaisesRegex(UserError, "approval flow"):
+            Adjustment.request([withdrawn])
+        self.assertEqual(reload(withdrawn).state, 'draft')
+        self.assertEqual(reload(member).balance, 580)
+
+    @with_transaction()
+    def test_adjustment_default_flow(self):
+        "The default flow sends big adjustments to the sales supervisors"
+        pool = Pool()
+        Adjustment = pool.get('member.adjustment')
+        Task = pool.get('oa.approval.task')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        Group = pool.get('res.group')
+        supervisor = User(name="Supervisor", login='supervisor', groups=[
+                Group(ModelData.get_id(
+                        'oa_workflow', 'group_sales_supervisor'))])
+        supervisor.save()
+        member = create_member("Li Si")
+        big = Adjustment(member=member, points=5000, reason="Compensation")
+        big.save()
+        Adjustment.request([big])
+        self.assertEqual(reload(big).state, 'waiting')
+        task, = Task.search([('instance.document', '=', str(big))])
+        self.assertEqual(task.user, supervisor)
+        with Transaction().set_user(supervisor.id):
+            Task.approve([task])
+        self.assertEqual(reload(big).state, 'approved')
+        self.assertEqual(reload(member).balance, 5000)
 
     @with_transaction()
     def test_adjustment_zero(self):
