@@ -43,26 +43,31 @@ class _NameCodeMixin(DeactivableMixin, sequence_ordered(), ModelSQL,
 class Industry(_NameCodeMixin):
     "Customer Industry"
     __name__ = 'crm.industry'
+    __string__ = "Customer Industry"
 
 
 class Source(_NameCodeMixin):
     "Customer Source"
     __name__ = 'crm.source'
+    __string__ = "Customer Source"
 
 
 class ValueClass(_NameCodeMixin):
     "Customer Value Class"
     __name__ = 'crm.value.class'
+    __string__ = "Customer Value Class"
 
 
 class SalesLevel(_NameCodeMixin):
     "Sales Level"
     __name__ = 'crm.sales.level'
+    __string__ = "Sales Level"
 
 
 class CustomerPool(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     "Customer Pool"
     __name__ = 'crm.customer.pool'
+    __string__ = "Customer Pool"
     name = fields.Char("Name", required=True, translate=True)
     policy = fields.Many2One(
         'crm.ownership.policy', "Ownership Policy", required=True,
@@ -109,6 +114,7 @@ class CustomerPool(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
 class OwnershipPolicy(DeactivableMixin, ModelSQL, ModelView):
     "Ownership Policy"
     __name__ = 'crm.ownership.policy'
+    __string__ = "Ownership Policy"
     name = fields.Char("Name", required=True, translate=True)
     creation_mode = fields.Selection(CREATION_MODES, "New Customers",
         required=True,
@@ -298,6 +304,7 @@ class OwnershipPolicy(DeactivableMixin, ModelSQL, ModelView):
 class PolicyQuota(ModelSQL, ModelView):
     "Ownership Policy Quota"
     __name__ = 'crm.ownership.policy.quota'
+    __string__ = "Ownership Policy Quota"
     policy = fields.Many2One(
         'crm.ownership.policy', "Policy", required=True, ondelete='CASCADE')
     level = fields.Many2One(
@@ -319,6 +326,7 @@ class PolicyQuota(ModelSQL, ModelView):
 class ReleaseRule(ModelSQL, ModelView):
     "Ownership Release Rule"
     __name__ = 'crm.ownership.release.rule'
+    __string__ = "Ownership Release Rule"
     policy = fields.Many2One(
         'crm.ownership.policy', "Policy", required=True, ondelete='CASCADE')
     value_class = fields.Many2One(
@@ -366,6 +374,7 @@ class ReleaseRule(ModelSQL, ModelView):
 class Territory(sequence_ordered(), ModelSQL, ModelView):
     "Ownership Territory"
     __name__ = 'crm.ownership.territory'
+    __string__ = "Ownership Territory"
     policy = fields.Many2One(
         'crm.ownership.policy', "Policy", required=True, ondelete='CASCADE')
     subdivision = fields.Many2One(
