@@ -1,7 +1,9 @@
 # This file is part of the crm_ext module.
 import datetime as dt
+from collections import defaultdict
 
 from sql import Literal, Null
+from sql.aggregate import Count
 from sql.conditionals import Coalesce
 from sql.operators import Exists
 
@@ -159,6 +161,16 @@ class OwnershipPolicy(DeactivableMixin, ModelSQL, ModelView):
             help="The customers the release rules, as edited, would "
             "release today."),
         'on_change_with_preview_customers')
+    preview_blocked = fields.Function(
+        fields.Many2Many('company.employee', None, None,
+            "Salespeople Blocked",
+            help="The salespeople who, with the quotas as edited, have "
+            "reached their lock quota (locked and requested customers) and "
+            "could not lock more."),
+        'on_change_with_preview_blocked')
+    preview_blocked_count = fields.Function(
+        fields.Integer("Salespeople Blocked"),
+        'on_change_with_preview_blocked_count')
 
     @classmethod
     def default_creation_mode(cls):
@@ -299,6 +311,49 @@ class OwnershipPolicy(DeactivableMixin, ModelSQL, ModelView):
     @fields.depends(methods=['on_change_with_preview_customers'])
     def on_change_with_preview_count(self, name=None):
         return len(self.on_change_with_preview_customers())
+
+    @fields.depends('default_quota', 'quotas')
+    def on_change_with_preview_blocked(self, name=None):
+        """The employees whose used quota (locked customers and pending
+        requests, two grouped queries) reaches the quota as edited"""
+        pool = Pool()
+        Party = pool.get('party.party')
+        Request = pool.get('crm.lock.request')
+        Employee = pool.get('company.employee')
+        party = Party.__table__()
+        request = Request.__table__()
+        cursor = Transaction().connection.cursor()
+        used = defaultdict(int)
+        cursor.execute(*party.select(party.owner, Count(party.id),
+                where=(party.ownership_state == 'locked')
+                & (party.owner != Null),
+                group_by=[party.owner]))
+        for employee_id, count in cursor:
+            used[employee_id] += count
+        cursor.execute(*request.select(request.requester, Count(request.id),
+                where=request.state == 'pending',
+                group_by=[request.requester]))
+        for employee_id, count in cursor:
+            used[employee_id] += count
+        by_level = {}
+        for line in (self.quotas or []):
+            level = getattr(line, 'level', None)
+            if level and getattr(line, 'quota', None) is not None:
+                by_level[level.id] = line.quota
+        if self.default_quota is None and not by_level:
+            return []
+        blocked = []
+        for employee in Employee.browse(sorted(used)):
+            level = employee.crm_sales_level
+            quota = by_level.get(level.id if level else None,
+                self.default_quota)
+            if quota is not None and used[employee.id] >= quota:
+                blocked.append(employee.id)
+        return blocked
+
+    @fields.depends(methods=['on_change_with_preview_blocked'])
+    def on_change_with_preview_blocked_count(self, name=None):
+        return len(self.on_change_with_preview_blocked())
 
 
 class PolicyQuota(ModelSQL, ModelView):

@@ -386,6 +386,15 @@ class CrmExtTestCase(CompanyTestMixin, ModuleTestCase):
                 request = claim(c3)
             task, = approval_tasks([request])
             self.assertEqual(task.user.login, 'admin')
+            # the approver reads the request from the To Do (record rule)
+            Request = pool.get('crm.lock.request')
+            transaction = Transaction()
+            with transaction.set_user(task.user.id), \
+                    transaction.set_context(_check_access=True):
+                self.assertEqual(Request.search([]), [request])
+            with transaction.set_user(task.user.id):
+                Task.approve([Task(task.id)])
+            self.assertEqual(Party(c3.id).owner, ns.b)
             # a flow for big customers of another region, before the default
             flow, = Flow.create([{
                         'name': 'Lock by department manager',
@@ -659,6 +668,76 @@ class CrmExtTestCase(CompanyTestMixin, ModuleTestCase):
                 {'mode': 'edit'})
             with as_user(ns, 'a'):
                 Party.write([Party(other.id)], {'city': 'x'})
+
+    @with_transaction()
+    def test_preview_blocked_salespeople(self):
+        "The policy form previews who a quota change would block (CRM-B5)"
+        pool = Pool()
+        Policy = pool.get('crm.ownership.policy')
+        Level = pool.get('crm.sales.level')
+        Employee = pool.get('company.employee')
+        ns = setup_organization()
+        with set_company(ns.company):
+            policy = setup_policy(ns, quota=10, needs_approval=True)
+            c1, c2, c3, c4 = create_customers(['丑一', '丑二', '丑三', '丑四'])
+            give([c1, c2], ns.a)
+            give([c3], ns.b)
+            with as_user(ns, 'b'):
+                claim(c4)  # pending: counts in B's quota
+            policy = Policy(policy.id)
+            self.assertEqual(policy.preview_blocked, ())
+            # edited, not saved: quota 2 blocks A (2 locked) and B (1 + 1)
+            policy.default_quota = 2
+            self.assertEqual(
+                set(policy.on_change_with_preview_blocked()),
+                {ns.a.id, ns.b.id})
+            self.assertEqual(policy.on_change_with_preview_blocked_count(), 2)
+            # a senior level with quota 5 frees A
+            senior, = Level.create([{'name': 'Senior', 'code': 'S'}])
+            Employee.write([ns.a], {'crm_sales_level': senior.id})
+            policy.quotas = [{'level': senior.id, 'quota': 5}]
+            self.assertEqual(policy.on_change_with_preview_blocked(), [ns.b.id])
+            self.assertEqual(Policy(policy.id).default_quota, 10)
+
+    @with_transaction()
+    def test_masking_in_reports(self):
+        "A report reading the records directly shows masked values"
+        pool = Pool()
+        ActionReport = pool.get('ir.action.report')
+        Label = pool.get('party.label', type='report')
+        ns = setup_organization()
+        with set_company(ns.company):
+            setup_policy(ns, quota=None)
+            own, open_ = create_customers(['庚自己', '庚开放'],
+                contact_mechanisms=[('create', [
+                            {'type': 'mobile', 'value': '13812345678'},
+                            {'type': 'email', 'value': 'boss@example.com'},
+                            ])])
+            give([own], ns.a)
+            action, = ActionReport.create([{
+                        'name': 'Phone list',
+                        'model': 'party.party',
+                        'report_name': 'party.label',
+                        'template_extension': 'txt',
+                        'report_content_custom': (
+                            b'{% for r in records %}${r.name}|${r.mobile}|'
+                            b'${r.email}|${",".join(m.value for m in '
+                            b'r.contact_mechanisms)}\n{% end %}'),
+                        }])
+            for user, party, shown in [
+                    ('a', open_, False), ('a', own, True),
+                    ('gm', open_, True)]:
+                with as_user(ns, user):
+                    _, content, _, _ = Label.execute([party.id], {
+                            'action_id': action.id,
+                            'model': 'party.party'})
+                    if isinstance(content, bytes):
+                        content = content.decode('utf-8')
+                    self.assertIn(party.name, content)
+                    self.assertEqual('13812345678' in content.replace(
+                            ' ', ''), shown, (user, content))
+                    self.assertEqual('boss@' in content, shown,
+                        (user, content))
 
     # CRM-B7
     @with_transaction()
