@@ -89,7 +89,8 @@ class HttpLoginTestCase(unittest.TestCase):
 
     def test_demo_trip_waits_for_the_supervisor(self):
         "The submitted demo trip is in the supervisor's inbox and nobody else's"
-        todo = [('state', '=', 'pending')]
+        todo = [('state', '=', 'pending'),
+            ('document', 'like', 'oa.form,%')]
         for login, expected in [('supervisor', 1), ('sales', 0),
                 ('sales2', 0), ('gm', 0)]:
             with self.subTest(login=login):
@@ -102,6 +103,43 @@ class HttpLoginTestCase(unittest.TestCase):
                     self.assertEqual(tasks[0]['step.']['name'], "主管审批")
                     self.assertTrue(
                         tasks[0]['document'].startswith('oa.form,'))
+
+    def test_demo_lock_request_approved_by_the_supervisor(self):
+        "The salesperson's lock request waits for the supervisor (CRM-B2)"
+        todo = [('state', '=', 'pending'),
+            ('document', 'like', 'crm.lock.request,%')]
+        for login in ['sales', 'sales2', 'gm']:
+            with self.subTest(login=login):
+                session = self.server.login(login)
+                self.assertEqual(self.server.rpc(
+                        'model.oa.approval.task.search_count',
+                        [todo + [('user', '=', session[1])], {}], session), 0)
+        sales = self.server.login('sales')
+        requests = self.server.rpc('model.crm.lock.request.search_read', [
+                [('state', '=', 'pending')], 0, None, None,
+                ['party', 'party.name', 'approval_state'], {}], sales)
+        self.assertEqual(len(requests), 1)
+        request, = requests
+        self.assertEqual(request['approval_state'], 'running')
+        supervisor = self.server.login('supervisor')
+        task, = self.server.rpc('model.oa.approval.task.search_read', [
+                todo + [('user', '=', supervisor[1])], 0, None, None,
+                ['document', 'step.name'], {}], supervisor)
+        self.assertEqual(task['step.']['name'], "主管审批")
+        self.server.rpc('model.oa.approval.task.approve',
+            [[task['id']], {}], supervisor)
+        request, = self.server.rpc('model.crm.lock.request.read', [
+                [request['id']], ['state', 'approval_state'], {}], sales)
+        self.assertEqual(
+            (request['state'], request['approval_state']),
+            ('approved', 'approved'))
+        party, = self.server.rpc('model.party.party.read', [
+                [requests[0]['party']], ['ownership_state', 'owner'], {}],
+            sales)
+        self.assertEqual(party['ownership_state'], 'locked')
+        preferences = self.server.rpc(
+            'model.res.user.get_preferences', [True, {}], sales)
+        self.assertEqual(party['owner'], preferences['employee'])
 
     def test_list_views_show_datetimes_with_date_and_time(self):
         "sao has no list column for date-times: lists must split them"

@@ -9,6 +9,7 @@ from trytond.model.exceptions import ValidationError
 class Configuration(ModelSingleton, ModelSQL, ModelView):
     "CRM Configuration"
     __name__ = 'crm.configuration'
+    __string__ = "CRM Configuration"
 
     phone_region = fields.Char("Default Phone Region", size=2, required=True,
         help="Two-letter country code used to read phone numbers written "

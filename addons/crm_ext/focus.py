@@ -11,6 +11,7 @@ from .exceptions import OwnershipError
 class CustomerFocus(ModelSQL, ModelView):
     "Customer Focus"
     __name__ = 'crm.customer.focus'
+    __string__ = "Customer Focus"
     party = fields.Many2One(
         'party.party', "Customer", required=True, ondelete='CASCADE')
     user = fields.Many2One(
@@ -62,6 +63,7 @@ class CustomerFocus(ModelSQL, ModelView):
 class CustomerShare(ModelSQL, ModelView):
     "Customer Share"
     __name__ = 'crm.customer.share'
+    __string__ = "Customer Share"
     party = fields.Many2One(
         'party.party', "Customer", required=True, ondelete='CASCADE')
     employee = fields.Many2One(

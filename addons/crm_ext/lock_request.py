@@ -5,12 +5,21 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
+from oa_workflow.approval import ApprovalMixin
+
 from .exceptions import OwnershipError
 
 
-class LockRequest(Workflow, ModelSQL, ModelView):
-    "Customer Lock Request"
+class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
+    """Customer Lock Request (申请锁定)
+
+    A request that needs approval (policy) goes through the oa_workflow
+    approval engine: the flows for "Customer Lock Request" are configured
+    in records (a default flow to the requester's supervisor is provided).
+    The engine's outcome hooks lock the customer, checking the quota and
+    the cool-down again at decision time under row locks."""
     __name__ = 'crm.lock.request'
+    __string__ = "Customer Lock Request"
     _rec_name = 'reason'
 
     party = fields.Many2One(
@@ -30,10 +39,8 @@ class LockRequest(Workflow, ModelSQL, ModelView):
             ], "State", readonly=True, required=True, sort=False)
     approver = fields.Many2One('res.user', "Decided By", readonly=True)
     decision_date = fields.Timestamp("Decision Date", readonly=True)
-    comment = fields.Text("Comment",
+    comment = fields.Text("Comment", readonly=True,
         help="The approver's comment, shown to the requester.")
-    can_decide = fields.Function(
-        fields.Boolean("Can Decide"), 'get_can_decide')
 
     @classmethod
     def __setup__(cls):
@@ -55,17 +62,11 @@ class LockRequest(Workflow, ModelSQL, ModelView):
             ('draft', 'cancelled'),
             ('pending', 'cancelled'),
             }
+        # Submitted by "Request Lock" on the customer, never resubmitted
+        cls._buttons['submit_approval'] = {
+            'invisible': True,
+            }
         cls._buttons.update({
-                'approve_button': {
-                    'invisible': Eval('state') != 'pending',
-                    'readonly': ~Eval('can_decide', False),
-                    'depends': ['state', 'can_decide'],
-                    },
-                'reject_button': {
-                    'invisible': Eval('state') != 'pending',
-                    'readonly': ~Eval('can_decide', False),
-                    'depends': ['state', 'can_decide'],
-                    },
                 'cancel': {
                     'invisible': ~Eval('state').in_(['draft', 'pending']),
                     'depends': ['state'],
@@ -86,45 +87,6 @@ class LockRequest(Workflow, ModelSQL, ModelView):
             ('requester.rec_name',) + tuple(clause[1:]),
             ]
 
-    # Who decides
-    def approvers(self):
-        """Return the employees allowed to decide the request: the
-        requester's supervisors (all levels) and department managers"""
-        employees, seen = [], {self.requester.id}
-        supervisor = self.requester.supervisor
-        while supervisor and supervisor.id not in seen:
-            employees.append(supervisor)
-            seen.add(supervisor.id)
-            supervisor = supervisor.supervisor
-        for manager in self.requester.department_managers():
-            if manager.id != self.requester.id and manager not in employees:
-                employees.append(manager)
-        return employees
-
-    def get_can_decide(self, name):
-        return self._may_decide()
-
-    def _may_decide(self):
-        pool = Pool()
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
-        transaction = Transaction()
-        if not transaction.user:
-            return True
-        if ModelData.get_id('oa_workflow', 'group_general_manager') in \
-                User.get_groups():
-            return True
-        user = User(transaction.user)
-        mine = {e.id for e in user.employees}
-        return any(e.id in mine for e in self.approvers())
-
-    @classmethod
-    def check_decider(cls, requests):
-        for request in requests:
-            if not request._may_decide():
-                raise OwnershipError(gettext('crm_ext.msg_not_approver',
-                        request=request.rec_name))
-
     # Submission
     @classmethod
     def submit(cls, parties, employee, reason=None):
@@ -136,6 +98,7 @@ class LockRequest(Workflow, ModelSQL, ModelView):
         pool = Pool()
         Party = pool.get('party.party')
         History = pool.get('crm.ownership.history')
+        Instance = pool.get('oa.approval.instance')
         # The employee row first: on PostgreSQL (repeatable read) the
         # snapshot is taken by the first lock, so it must be the contended
         # one for the quota count to see the concurrent claims
@@ -178,7 +141,9 @@ class LockRequest(Workflow, ModelSQL, ModelView):
             cls.pend(to_pend)
             History.record([r.party for r in to_pend], 'request', employee,
                 reason=reason)
-            cls._notify_approvers(to_pend)
+            # the engine finds the flow; it may decide at once (no flow
+            # matching, every step skipped): the hooks below then run
+            Instance.submit(to_pend)
         if direct:
             cls._do_approve(direct)
         return requests
@@ -188,46 +153,70 @@ class LockRequest(Workflow, ModelSQL, ModelView):
     def pend(cls, requests):
         pass
 
-    @classmethod
-    def _notify_approvers(cls, requests):
-        "Show the pending requests to the users who may decide them"
+    # Approval engine (oa_workflow) hooks and overrides
+    def approval_get_requester(self):
+        "The user of the requesting salesperson"
         pool = Pool()
         User = pool.get('res.user')
+        user_id = Transaction().user
+        if user_id:
+            user = User(user_id)
+            if self.requester in user.employees:
+                return user_id
+        with without_check_access():
+            users = User.search([
+                    ('employees', '=', self.requester.id),
+                    ], order=[('id', 'ASC')], limit=1)
+        return users[0].id if users else user_id
+
+    def approval_get_employee(self):
+        return self.requester
+
+    def approval_get_company(self):
+        return self.requester.company
+
+    @classmethod
+    def approval_check_submit(cls, requests):
+        super().approval_check_submit(requests)
         for request in requests:
-            employees = [e.id for e in request.approvers()]
-            if not employees:
-                continue
-            with without_check_access():
-                users = User.search([('employees', 'in', employees)])
-            for user in users:
-                cls.notify_user([request], 'tryton-info',
-                    gettext('crm_ext.msg_notify_lock_request',
-                        requester=request.requester.rec_name,
-                        party=request.party.rec_name),
-                    user=user.id)
+            if request.state != 'pending' or request.approval_instance:
+                raise OwnershipError(gettext(
+                        'crm_ext.msg_lock_request_not_submittable',
+                        request=request.rec_name))
 
     @classmethod
-    @ModelView.button
-    def approve_button(cls, requests):
-        cls.approve(requests)
-
-    @classmethod
-    @ModelView.button
-    def reject_button(cls, requests):
-        cls.reject(requests)
-
-    # The approval decision: the approval engine (oa_workflow) plugs in here
-    @classmethod
-    def approve(cls, requests):
-        "Approve pending lock requests: the customers get locked"
-        cls.check_decider(requests)
+    def approval_approved(cls, requests):
+        super().approval_approved(requests)
         cls._do_approve(requests)
 
     @classmethod
-    def reject(cls, requests):
-        "Reject pending lock requests"
-        cls.check_decider(requests)
+    def approval_rejected(cls, requests):
+        super().approval_rejected(requests)
         cls._do_reject(requests)
+
+    @classmethod
+    def approval_returned(cls, requests):
+        "A returned request is closed: the salesperson may apply again"
+        super().approval_returned(requests)
+        cls._do_cancel(requests)
+
+    @classmethod
+    def approval_withdrawn(cls, requests):
+        super().approval_withdrawn(requests)
+        cls._do_cancel(requests)
+
+    @classmethod
+    def approval_cancelled(cls, requests):
+        super().approval_cancelled(requests)
+        cls._do_cancel(requests)
+
+    def _decision_comment(self):
+        "The comment of the last approval decision, if any"
+        if not self.approval_instance:
+            return None
+        comments = [l for l in self.approval_instance.logs if l.comment]
+        if comments:
+            return max(comments, key=lambda l: (l.date, l.id)).comment
 
     @classmethod
     @Workflow.transition('approved')
@@ -236,7 +225,6 @@ class LockRequest(Workflow, ModelSQL, ModelView):
         Party = pool.get('party.party')
         Party._crm_lock_employees([r.requester for r in requests])
         Party.lock([r.party for r in requests])
-        user = Transaction().user or None
         for request in requests:
             party = Party(request.party.id)
             policy = party.crm_policy
@@ -248,32 +236,46 @@ class LockRequest(Workflow, ModelSQL, ModelView):
                 % request.id, check_quota=False)
             Party._crm_check_quota(request.requester, policy, 0,
                 exclude_pending=[r.id for r in requests])
+        cls._write_decision(requests)
+
+    @classmethod
+    def _write_decision(cls, requests):
+        user = Transaction().user or None
         with without_check_access():
-            cls.write(requests, {
-                    'approver': user,
-                    'decision_date': cls._now(),
-                    })
+            for request in requests:
+                cls.write([request], {
+                        'approver': user,
+                        'decision_date': cls._now(),
+                        'comment': request._decision_comment(),
+                        })
 
     @classmethod
     @Workflow.transition('rejected')
     def _do_reject(cls, requests):
         pool = Pool()
         History = pool.get('crm.ownership.history')
-        user = Transaction().user or None
         for request in requests:
             History.record([request.party], 'reject', None,
-                reason=request.comment or request.reason,
+                reason=request._decision_comment() or request.reason,
                 rule='crm.lock.request,%s' % request.id)
-        with without_check_access():
-            cls.write(requests, {
-                    'approver': user,
-                    'decision_date': cls._now(),
-                    })
+        cls._write_decision(requests)
 
     @classmethod
     @ModelView.button
-    @Workflow.transition('cancelled')
     def cancel(cls, requests):
+        "Cancel requests; a running approval is withdrawn (撤回)"
+        pool = Pool()
+        Instance = pool.get('oa.approval.instance')
+        running = [r.approval_instance for r in requests
+            if r.approval_state == 'running' and r.approval_instance]
+        if running:
+            Instance.withdraw(running)
+        cls._do_cancel([r for r in cls.browse(requests)
+                if r.state in {'draft', 'pending'}])
+
+    @classmethod
+    @Workflow.transition('cancelled')
+    def _do_cancel(cls, requests):
         pass
 
     @staticmethod

@@ -608,6 +608,7 @@ class Party(metaclass=PoolMeta):
 class OwnershipHistory(ModelSQL, ModelView):
     "Ownership History"
     __name__ = 'crm.ownership.history'
+    __string__ = "Ownership History"
     party = fields.Many2One(
         'party.party', "Customer", required=True, readonly=True,
         ondelete='CASCADE')
@@ -699,6 +700,7 @@ class Opportunity(metaclass=PoolMeta):
 class ReleaseStart(ModelView):
     "Release Customers"
     __name__ = 'crm.customer.release.start'
+    __string__ = "Release Customers"
     reason = fields.Text("Reason", required=True)
 
 
@@ -721,6 +723,7 @@ class Release(Wizard):
 class AssignStart(ModelView):
     "Assign Customers"
     __name__ = 'crm.customer.assign.start'
+    __string__ = "Assign Customers"
     employee = fields.Many2One('company.employee', "Salesperson",
         required=True,
         help="The open customers are assigned to this salesperson, the "

@@ -1,7 +1,9 @@
 # This file is part of the crm_ext module.
 import datetime as dt
+from collections import defaultdict
 
 from sql import Literal, Null
+from sql.aggregate import Count
 from sql.conditionals import Coalesce
 from sql.operators import Exists
 
@@ -43,26 +45,31 @@ class _NameCodeMixin(DeactivableMixin, sequence_ordered(), ModelSQL,
 class Industry(_NameCodeMixin):
     "Customer Industry"
     __name__ = 'crm.industry'
+    __string__ = "Customer Industry"
 
 
 class Source(_NameCodeMixin):
     "Customer Source"
     __name__ = 'crm.source'
+    __string__ = "Customer Source"
 
 
 class ValueClass(_NameCodeMixin):
     "Customer Value Class"
     __name__ = 'crm.value.class'
+    __string__ = "Customer Value Class"
 
 
 class SalesLevel(_NameCodeMixin):
     "Sales Level"
     __name__ = 'crm.sales.level'
+    __string__ = "Sales Level"
 
 
 class CustomerPool(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     "Customer Pool"
     __name__ = 'crm.customer.pool'
+    __string__ = "Customer Pool"
     name = fields.Char("Name", required=True, translate=True)
     policy = fields.Many2One(
         'crm.ownership.policy', "Ownership Policy", required=True,
@@ -109,6 +116,7 @@ class CustomerPool(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
 class OwnershipPolicy(DeactivableMixin, ModelSQL, ModelView):
     "Ownership Policy"
     __name__ = 'crm.ownership.policy'
+    __string__ = "Ownership Policy"
     name = fields.Char("Name", required=True, translate=True)
     creation_mode = fields.Selection(CREATION_MODES, "New Customers",
         required=True,
@@ -153,6 +161,16 @@ class OwnershipPolicy(DeactivableMixin, ModelSQL, ModelView):
             help="The customers the release rules, as edited, would "
             "release today."),
         'on_change_with_preview_customers')
+    preview_blocked = fields.Function(
+        fields.Many2Many('company.employee', None, None,
+            "Salespeople Blocked",
+            help="The salespeople who, with the quotas as edited, have "
+            "reached their lock quota (locked and requested customers) and "
+            "could not lock more."),
+        'on_change_with_preview_blocked')
+    preview_blocked_count = fields.Function(
+        fields.Integer("Salespeople Blocked"),
+        'on_change_with_preview_blocked_count')
 
     @classmethod
     def default_creation_mode(cls):
@@ -294,10 +312,54 @@ class OwnershipPolicy(DeactivableMixin, ModelSQL, ModelView):
     def on_change_with_preview_count(self, name=None):
         return len(self.on_change_with_preview_customers())
 
+    @fields.depends('default_quota', 'quotas')
+    def on_change_with_preview_blocked(self, name=None):
+        """The employees whose used quota (locked customers and pending
+        requests, two grouped queries) reaches the quota as edited"""
+        pool = Pool()
+        Party = pool.get('party.party')
+        Request = pool.get('crm.lock.request')
+        Employee = pool.get('company.employee')
+        party = Party.__table__()
+        request = Request.__table__()
+        cursor = Transaction().connection.cursor()
+        used = defaultdict(int)
+        cursor.execute(*party.select(party.owner, Count(party.id),
+                where=(party.ownership_state == 'locked')
+                & (party.owner != Null),
+                group_by=[party.owner]))
+        for employee_id, count in cursor:
+            used[employee_id] += count
+        cursor.execute(*request.select(request.requester, Count(request.id),
+                where=request.state == 'pending',
+                group_by=[request.requester]))
+        for employee_id, count in cursor:
+            used[employee_id] += count
+        by_level = {}
+        for line in (self.quotas or []):
+            level = getattr(line, 'level', None)
+            if level and getattr(line, 'quota', None) is not None:
+                by_level[level.id] = line.quota
+        if self.default_quota is None and not by_level:
+            return []
+        blocked = []
+        for employee in Employee.browse(sorted(used)):
+            level = employee.crm_sales_level
+            quota = by_level.get(level.id if level else None,
+                self.default_quota)
+            if quota is not None and used[employee.id] >= quota:
+                blocked.append(employee.id)
+        return blocked
+
+    @fields.depends(methods=['on_change_with_preview_blocked'])
+    def on_change_with_preview_blocked_count(self, name=None):
+        return len(self.on_change_with_preview_blocked())
+
 
 class PolicyQuota(ModelSQL, ModelView):
     "Ownership Policy Quota"
     __name__ = 'crm.ownership.policy.quota'
+    __string__ = "Ownership Policy Quota"
     policy = fields.Many2One(
         'crm.ownership.policy', "Policy", required=True, ondelete='CASCADE')
     level = fields.Many2One(
@@ -319,6 +381,7 @@ class PolicyQuota(ModelSQL, ModelView):
 class ReleaseRule(ModelSQL, ModelView):
     "Ownership Release Rule"
     __name__ = 'crm.ownership.release.rule'
+    __string__ = "Ownership Release Rule"
     policy = fields.Many2One(
         'crm.ownership.policy', "Policy", required=True, ondelete='CASCADE')
     value_class = fields.Many2One(
@@ -366,6 +429,7 @@ class ReleaseRule(ModelSQL, ModelView):
 class Territory(sequence_ordered(), ModelSQL, ModelView):
     "Ownership Territory"
     __name__ = 'crm.ownership.territory'
+    __string__ = "Ownership Territory"
     policy = fields.Many2One(
         'crm.ownership.policy', "Policy", required=True, ondelete='CASCADE')
     subdivision = fields.Many2One(

@@ -117,6 +117,7 @@ class Party(metaclass=PoolMeta):
 class CreateEmployerStart(ModelView):
     "Create Employer"
     __name__ = 'crm.party.create_employer.start'
+    __string__ = "Create Employer"
     name = fields.Char("Employer Name", required=True,
         help="An existing organization with the same normalized name is "
         "linked instead of creating a duplicate.")

@@ -18,6 +18,7 @@ from trytond.transaction import Transaction, without_check_access
 class ValueRule(sequence_ordered(), ModelSQL, ModelView):
     "Customer Value Rule"
     __name__ = 'crm.value.rule'
+    __string__ = "Customer Value Rule"
     value_class = fields.Many2One(
         'crm.value.class', "Value Class", required=True, ondelete='CASCADE')
     period_days = fields.Integer("Period (Days)", required=True,
@@ -133,6 +134,7 @@ class ValueRule(sequence_ordered(), ModelSQL, ModelView):
 class ValueHistory(ModelSQL, ModelView):
     "Customer Value History"
     __name__ = 'crm.value.history'
+    __string__ = "Customer Value History"
     party = fields.Many2One(
         'party.party', "Customer", required=True, readonly=True,
         ondelete='CASCADE')
@@ -156,6 +158,7 @@ class ValueHistory(ModelSQL, ModelView):
 class ValueDistribution(ModelSQL, ModelView):
     "Customer Value Distribution"
     __name__ = 'crm.value.distribution'
+    __string__ = "Customer Value Distribution"
     value_class = fields.Many2One('crm.value.class', "Value Class")
     customers = fields.Integer("Customers")
     locked = fields.Integer("Locked")

@@ -323,6 +323,65 @@ def setup_approvals(company, users):
         Form.submit_approval([form])
 
 
+def setup_ownership(company, users):
+    """When crm_ext is there: the ownership policy of the demo (quota 50,
+    lock with the supervisor's approval, release after 90 days without
+    contact) on the default pool, and one lock request of the salesperson
+    that waits in the supervisor's "To Do" (the default lock flow of
+    crm_ext, its step renamed by the consultant)."""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool()
+    if 'crm.lock.request' not in dict(pool.iterobject()):
+        return
+    Policy = pool.get('crm.ownership.policy')
+    CustomerPool = pool.get('crm.customer.pool')
+    Configuration = pool.get('crm.configuration')
+    Party = pool.get('party.party')
+    Flow = pool.get('oa.approval.flow')
+    ModelData = pool.get('ir.model.data')
+    policy = Policy(name="公司客户归属策略", creation_mode='creator',
+        default_quota=50, needs_approval=True, daily_claim_limit=10,
+        cooldown_days=30, warning_days=7, exempt_states=['opportunity'])
+    policy.release_rules = [{'no_contact_days': 90}]
+    policy.save()
+    customer_pool = CustomerPool(name="公共客户池", policy=policy)
+    customer_pool.save()
+    config = Configuration(1)
+    config.default_pool = customer_pool
+    config.save()
+    flow = Flow(ModelData.get_id('crm_ext', 'approval_flow_lock_request'))
+    for step in flow.steps:
+        step.name = "主管审批"
+    flow.steps = list(flow.steps)
+    flow.save()
+    with Transaction().set_context(crm_customer=True, _skip_warnings=True):
+        customer, = Party.create([{'name': "杭州云帆信息技术有限公司"}])
+    return customer.id
+
+
+def request_demo_lock(database, company_id, user_id, party_id):
+    """The salesperson applies to lock the demo customer, in a transaction
+    re-run with the row locks it asks for, as the RPC dispatcher does"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction, TransactionError
+    extras = {}
+    for _ in range(5):
+        with Transaction().start(database, user_id, **extras) as transaction:
+            User = Pool().get('res.user')
+            context = User.get_preferences(context_only=True)
+            context.update(company=company_id, language='zh_CN')
+            try:
+                with transaction.set_context(context):
+                    Party = Pool().get('party.party')
+                    Party.request_lock([Party(party_id)])
+            except TransactionError as exception:
+                transaction.rollback()
+                exception.fix(extras)
+                continue
+            return
+
+
 def generate_customers(names, count):
     "Customers with a contact person, phones, e-mail and an address"
     from crm_oa_demo.bulk import analyze, insert_rows, next_ids
@@ -448,11 +507,16 @@ def populate(database, args):
             company, users = setup_organization(names, args.password)
             setup_approvals(company, users)
             with transaction.set_context(company=company.id):
+                demo_customer = setup_ownership(company, users)
+            with transaction.set_context(company=company.id):
                 started = time.monotonic()
                 generate_customers(names, args.customers)
                 elapsed = time.monotonic() - started
             names_of_users = {l: u.name for l, u in users.items()}
+            lock = (company.id, users['sales'].id) if demo_customer else None
         transaction.commit()
+    if lock:
+        request_demo_lock(database, *lock, demo_customer)
     return names_of_users, elapsed
 
 

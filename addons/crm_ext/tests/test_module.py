@@ -19,7 +19,7 @@ from crm_ext.exceptions import (
 from crm_ext.tools import mask_phone, name_key, pinyin_initials
 
 from .tools import (
-    USCC_1, as_user, claim, create_customers, give, savepoint, setup_organization,
+    USCC_1, approval_tasks, as_user, claim, create_customers, give, savepoint, setup_organization,
     setup_policy)
 
 
@@ -164,6 +164,7 @@ class CrmExtTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Party = pool.get('party.party')
         Request = pool.get('crm.lock.request')
+        Task = pool.get('oa.approval.task')
         History = pool.get('crm.ownership.history')
         Opportunity = pool.get('sale.opportunity')
         Date = pool.get('ir.date')
@@ -178,25 +179,30 @@ class CrmExtTestCase(CompanyTestMixin, ModuleTestCase):
                 requests = [claim(c)
                     for c in [c1, c2, c3]]
                 self.assertEqual({r.state for r in requests}, {'pending'})
+                self.assertEqual({r.approval_state for r in requests},
+                    {'running'})
                 with self.assertRaises(QuotaError) as cm:
                     Party.request_lock([Party(c4.id)])
                 self.assertIn('3', cm.exception.message)
                 self.assertIn('Release', cm.exception.message)
-                # the requester cannot approve himself
-                with self.assertRaises(UserError):
-                    Request.approve_button([Request(requests[0].id)])
-            # another department's salesperson cannot approve
-            with as_user(ns, 'c'):
-                with self.assertRaises(UserError):
-                    Request.approve([Request(requests[0].id)])
+            # the default flow: one task for the requester's supervisor
+            tasks = approval_tasks(requests)
+            self.assertEqual({t.user for t in tasks}, {ns.users['sup']})
+            self.assertEqual({t.state for t in tasks}, {'pending'})
+            # neither the requester nor another salesperson may decide
+            for name in ['a', 'c']:
+                with as_user(ns, name):
+                    with self.assertRaises(AccessError):
+                        Task.approve([Task(tasks[0].id)])
             self.assertTrue(any(n.user == ns.users['sup']
                     and '甲一' in n.label
                     for n in Transaction().user_notifications))
-            self.assertTrue(any(n.user == ns.users['dm']
-                    for n in Transaction().user_notifications))
             with as_user(ns, 'sup'):
-                self.assertTrue(Request(requests[0].id).can_decide)
-                Request.approve_button([Request(r.id) for r in requests])
+                Task.approve([Task(t.id) for t in tasks])
+            self.assertEqual(
+                {(r.state, r.approval_state, r.approver)
+                    for r in Request.browse(requests)},
+                {('approved', 'approved', ns.users['sup'])})
             for c in [c1, c2, c3]:
                 c = Party(c.id)
                 self.assertEqual((c.ownership_state, c.owner), ('locked', ns.a))
@@ -270,6 +276,8 @@ class CrmExtTestCase(CompanyTestMixin, ModuleTestCase):
         pool = Pool()
         Party = pool.get('party.party')
         Request = pool.get('crm.lock.request')
+        Task = pool.get('oa.approval.task')
+        History = pool.get('crm.ownership.history')
         ns = setup_organization()
         with set_company(ns.company):
             policy = setup_policy(ns, quota=1, needs_approval=False,
@@ -288,11 +296,133 @@ class CrmExtTestCase(CompanyTestMixin, ModuleTestCase):
             policy.save()
             with as_user(ns, 'a'):
                 request = claim(c2)
-            with as_user(ns, 'dm'):
-                Request.reject_button([Request(request.id)])
-            self.assertEqual(Request(request.id).state, 'rejected')
+                self.assertEqual(Party._crm_used_quota(ns.a), 2)
+            task, = approval_tasks([request])
+            with as_user(ns, 'sup'):
+                task = Task(task.id)
+                task.comment = '客户已有合作方'
+                task.save()
+                Task.reject([task])
+            request = Request(request.id)
+            self.assertEqual((request.state, request.approval_state),
+                ('rejected', 'rejected'))
+            self.assertEqual(request.comment, '客户已有合作方')
             self.assertEqual(Party(c2.id).ownership_state, 'open')
             self.assertEqual(Party._crm_used_quota(ns.a), 1)
+            reject, = History.search([
+                    ('party', '=', c2.id), ('action', '=', 'reject')])
+            self.assertEqual(reject.reason, '客户已有合作方')
+
+    @with_transaction()
+    def test_lock_approval_decision_time(self):
+        "The approver's decision checks state and quota again; withdrawal"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Request = pool.get('crm.lock.request')
+        Task = pool.get('oa.approval.task')
+        ns = setup_organization()
+        with set_company(ns.company):
+            policy = setup_policy(ns, quota=3, needs_approval=True)
+            c1, c2, c3 = create_customers(['癸一', '癸二', '癸三'])
+            with as_user(ns, 'a'):
+                r1, r2, r3 = [claim(c) for c in [c1, c2, c3]]
+            # c2 is assigned to B meanwhile: approving A's request fails
+            with as_user(ns, 'sup'):
+                Party.assign([Party(c2.id)], ns.b, reason='B knows them')
+            task2, = approval_tasks([r2])
+            with as_user(ns, 'sup'):
+                with self.assertRaises(UserError) as cm, savepoint():
+                    Task.approve([Task(task2.id)])
+                self.assertIn('癸二', cm.exception.message)
+            self.assertEqual(Request(r2.id).state, 'pending')
+            self.assertEqual(Party(c2.id).owner, ns.b)
+            # the consultant lowers the quota to 1: the second approval of
+            # A's requests is refused with the quota message
+            policy.default_quota = 1
+            policy.save()
+            task1, = approval_tasks([r1])
+            task3, = approval_tasks([r3])
+            with as_user(ns, 'sup'):
+                Task.reject([Task(task2.id)])
+                with self.assertRaises(QuotaError), savepoint():
+                    Task.approve([Task(task1.id)])
+            # A withdraws the third request: the first one fits now
+            with as_user(ns, 'a'):
+                Request.cancel([Request(r3.id)])
+            self.assertEqual(
+                (Request(r3.id).state, Request(r3.id).approval_state),
+                ('cancelled', 'withdrawn'))
+            self.assertEqual(Task(task3.id).state, 'cancelled')
+            with as_user(ns, 'sup'):
+                Task.approve([Task(task1.id)])
+            self.assertEqual(Party(c1.id).owner, ns.a)
+            self.assertEqual(Party(c3.id).ownership_state, 'open')
+            # a finished request is not submitted again
+            with as_user(ns, 'a'):
+                with self.assertRaises(UserError):
+                    Request.submit_approval([Request(r3.id)])
+
+    @with_transaction()
+    def test_lock_approval_flow_configured(self):
+        "Consultants change the lock flow: department manager, no flow"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Flow = pool.get('oa.approval.flow')
+        Task = pool.get('oa.approval.task')
+        ModelData = pool.get('ir.model.data')
+        ns = setup_organization()
+        with set_company(ns.company):
+            setup_policy(ns, quota=5, needs_approval=True)
+            c1, c2, c3 = create_customers(['子一', '子二', '子三'])
+            default = Flow(ModelData.get_id(
+                    'crm_ext', 'approval_flow_lock_request'))
+            self.assertEqual(default.model, 'crm.lock.request')
+            self.assertEqual(
+                [s.approver_type for s in default.steps], ['supervisor'])
+            # B has no supervisor: the default flow sends it to admin
+            Employee = pool.get('company.employee')
+            Employee.write([ns.b], {'supervisor': None})
+            with as_user(ns, 'b'):
+                request = claim(c3)
+            task, = approval_tasks([request])
+            self.assertEqual(task.user.login, 'admin')
+            # the approver reads the request from the To Do (record rule)
+            Request = pool.get('crm.lock.request')
+            transaction = Transaction()
+            with transaction.set_user(task.user.id), \
+                    transaction.set_context(_check_access=True):
+                self.assertEqual(Request.search([]), [request])
+            with transaction.set_user(task.user.id):
+                Task.approve([Task(task.id)])
+            self.assertEqual(Party(c3.id).owner, ns.b)
+            # a flow for big customers of another region, before the default
+            flow, = Flow.create([{
+                        'name': 'Lock by department manager',
+                        'model': 'crm.lock.request',
+                        'sequence': 1,
+                        'condition': "[('party.name', 'like', '子一')]",
+                        'steps': [('create', [{
+                                        'name': 'Manager',
+                                        'approver_type':
+                                        'department_manager',
+                                        'levels': 2}])],
+                        }])
+            with as_user(ns, 'a'):
+                request = claim(c1)
+            task, = approval_tasks([request])
+            self.assertEqual(task.user, ns.users['dm'])
+            with as_user(ns, 'dm'):
+                Task.approve([Task(task.id)])
+            self.assertEqual(Party(c1.id).owner, ns.a)
+            # without any active flow a request needing approval is
+            # approved by the engine at once
+            Flow.write([flow, default], {'active': False})
+            with as_user(ns, 'a'):
+                request = claim(c2)
+            self.assertEqual(
+                (request.state, request.approval_state),
+                ('approved', 'approved'))
+            self.assertEqual(Party(c2.id).owner, ns.a)
 
     @with_transaction()
     def test_daily_claim_limit_and_levels(self):
@@ -538,6 +668,76 @@ class CrmExtTestCase(CompanyTestMixin, ModuleTestCase):
                 {'mode': 'edit'})
             with as_user(ns, 'a'):
                 Party.write([Party(other.id)], {'city': 'x'})
+
+    @with_transaction()
+    def test_preview_blocked_salespeople(self):
+        "The policy form previews who a quota change would block (CRM-B5)"
+        pool = Pool()
+        Policy = pool.get('crm.ownership.policy')
+        Level = pool.get('crm.sales.level')
+        Employee = pool.get('company.employee')
+        ns = setup_organization()
+        with set_company(ns.company):
+            policy = setup_policy(ns, quota=10, needs_approval=True)
+            c1, c2, c3, c4 = create_customers(['丑一', '丑二', '丑三', '丑四'])
+            give([c1, c2], ns.a)
+            give([c3], ns.b)
+            with as_user(ns, 'b'):
+                claim(c4)  # pending: counts in B's quota
+            policy = Policy(policy.id)
+            self.assertEqual(policy.preview_blocked, ())
+            # edited, not saved: quota 2 blocks A (2 locked) and B (1 + 1)
+            policy.default_quota = 2
+            self.assertEqual(
+                set(policy.on_change_with_preview_blocked()),
+                {ns.a.id, ns.b.id})
+            self.assertEqual(policy.on_change_with_preview_blocked_count(), 2)
+            # a senior level with quota 5 frees A
+            senior, = Level.create([{'name': 'Senior', 'code': 'S'}])
+            Employee.write([ns.a], {'crm_sales_level': senior.id})
+            policy.quotas = [{'level': senior.id, 'quota': 5}]
+            self.assertEqual(policy.on_change_with_preview_blocked(), [ns.b.id])
+            self.assertEqual(Policy(policy.id).default_quota, 10)
+
+    @with_transaction()
+    def test_masking_in_reports(self):
+        "A report reading the records directly shows masked values"
+        pool = Pool()
+        ActionReport = pool.get('ir.action.report')
+        Label = pool.get('party.label', type='report')
+        ns = setup_organization()
+        with set_company(ns.company):
+            setup_policy(ns, quota=None)
+            own, open_ = create_customers(['庚自己', '庚开放'],
+                contact_mechanisms=[('create', [
+                            {'type': 'mobile', 'value': '13812345678'},
+                            {'type': 'email', 'value': 'boss@example.com'},
+                            ])])
+            give([own], ns.a)
+            action, = ActionReport.create([{
+                        'name': 'Phone list',
+                        'model': 'party.party',
+                        'report_name': 'party.label',
+                        'template_extension': 'txt',
+                        'report_content_custom': (
+                            b'{% for r in records %}${r.name}|${r.mobile}|'
+                            b'${r.email}|${",".join(m.value for m in '
+                            b'r.contact_mechanisms)}\n{% end %}'),
+                        }])
+            for user, party, shown in [
+                    ('a', open_, False), ('a', own, True),
+                    ('gm', open_, True)]:
+                with as_user(ns, user):
+                    _, content, _, _ = Label.execute([party.id], {
+                            'action_id': action.id,
+                            'model': 'party.party'})
+                    if isinstance(content, bytes):
+                        content = content.decode('utf-8')
+                    self.assertIn(party.name, content)
+                    self.assertEqual('13812345678' in content.replace(
+                            ' ', ''), shown, (user, content))
+                    self.assertEqual('boss@' in content, shown,
+                        (user, content))
 
     # CRM-B7
     @with_transaction()

@@ -165,3 +165,17 @@ def claim(party):
     request, = Request.search([('party', '=', party.id)],
         order=[('id', 'DESC')], limit=1)
     return request
+
+
+def approval_tasks(requests, state='pending'):
+    "The approval tasks of the lock requests in state"
+    pool = Pool()
+    Request = pool.get('crm.lock.request')
+    Task = pool.get('oa.approval.task')
+    instances = [r.approval_instance.id
+        for r in Request.browse([r.id for r in requests])
+        if r.approval_instance]
+    return Task.search([
+            ('instance', 'in', instances),
+            ('state', '=', state),
+            ], order=[('id', 'ASC')])
