@@ -43,6 +43,7 @@ class ContactRecord(ModelSQL, ModelView):
     "Contact Record"
     __name__ = 'crm.contact_record'
     __string__ = "Contact Record"
+    _rec_name = 'subject'
 
     date = fields.DateTime("Date", required=True,
         help="When the contact took place.")
@@ -293,6 +294,7 @@ class ContactRecordComment(ModelSQL, ModelView):
     "Contact Record Review Comment"
     __name__ = 'crm.contact_record.comment'
     __string__ = "Contact Record Review Comment"
+    _rec_name = 'text'
     record = fields.Many2One(
         'crm.contact_record', "Contact Record", required=True,
         ondelete='CASCADE', readonly=True)
@@ -380,6 +382,7 @@ class ContactRecordComment(ModelSQL, ModelView):
 class CommentStart(ModelView):
     "Comment on Contact Record"
     __name__ = 'crm.contact_record.comment.start'
+    __string__ = "Comment on Contact Record"
     text = fields.Text("Comment", required=True,
         help="The salesperson is notified of your comment.")
 

@@ -265,7 +265,7 @@ class FollowUpTestCase(unittest.TestCase):
                     Record.create([values])
                 with self.assertRaises(AccessError):
                     Record.read([record.id], ['content'])
-            # a colleague of the team may log a contact with it after a share
+            # nor may a colleague the customer is not shared with
             with as_user(ns, 'b'):
                 with self.assertRaises(AccessError), savepoint():
                     Record.create([dict(values, employee=ns.b.id)])
