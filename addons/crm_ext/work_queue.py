@@ -1,0 +1,196 @@
+# This file is part of the crm_ext module.
+"""Follow-up data on customers and contact persons: work queues (CRM-C3),
+contact tracking (CRM-C4) and the next contact proposal (CRM-C1)"""
+import datetime as dt
+
+from sql import Literal, Null
+from sql.aggregate import Sum
+from sql.conditionals import Case
+
+from trytond.model import Index, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.rpc import RPC
+from trytond.transaction import Transaction
+
+from .contact_record import CONTACT_ROLES, DEFAULT_FOLLOW_UP_DAYS
+
+QUEUES = [
+    (None, ""),
+    ('today', "To Contact Today"),
+    ('week', "To Contact This Week"),
+    ('overdue', "Overdue"),
+    ('stale', "Not Contacted Recently"),
+    ('never', "Never Contacted"),
+    ]
+_REVERSE = {'>': '<', '>=': '<=', '<': '>', '<=': '>=', '=': '=', '!=': '!='}
+
+
+class Party(metaclass=PoolMeta):
+    __name__ = 'party.party'
+
+    contact_records = fields.One2Many(
+        'crm.contact_record', 'party', "Contact Records", readonly=True)
+    crm_contact_role = fields.Selection(CONTACT_ROLES, "Role",
+        states={'invisible': Eval('crm_type') != 'contact'},
+        help="The part the contact person plays in the customer's "
+        "decisions.")
+    crm_contact_count = fields.Integer("Contacts", readonly=True,
+        help="How many contact records name this contact person.")
+    crm_days_since_contact = fields.Function(
+        fields.Integer("Days Since Last Contact",
+            help="Empty when never contacted."),
+        'get_crm_days_since_contact',
+        searcher='search_crm_days_since_contact')
+    crm_queue = fields.Function(
+        fields.Selection(QUEUES, "Work Queue"),
+        'get_crm_queue', searcher='search_crm_queue')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        # the work queues of a salesperson read their customers by dates
+        cls._sql_indexes.update({
+                Index(t, (t.owner, Index.Range()),
+                    (t.next_contact_date, Index.Range())),
+                Index(t, (t.owner, Index.Range()),
+                    (t.last_contact_date, Index.Range())),
+                })
+        cls.__rpc__.update({
+                'crm_queue_counts': RPC(readonly=True),
+                })
+
+    @classmethod
+    def default_crm_contact_count(cls):
+        return 0
+
+    @classmethod
+    def copy(cls, parties, default=None):
+        default = default.copy() if default else {}
+        default.setdefault('contact_records')
+        default.setdefault('crm_contact_count', 0)
+        default.setdefault('last_contact_date')
+        default.setdefault('next_contact_date')
+        return super().copy(parties, default=default)
+
+    # Next contact proposal
+    def crm_follow_up_days(self):
+        "Days between two contacts: the value class's or the default"
+        pool = Pool()
+        Configuration = pool.get('crm.configuration')
+        value_class = getattr(self, 'value_class', None)
+        if value_class and value_class.follow_up_days:
+            return value_class.follow_up_days
+        return Configuration(1).follow_up_days or DEFAULT_FOLLOW_UP_DAYS
+
+    def crm_propose_next_contact(self, date=None):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        if date is None:
+            date = Date.today()
+        return date + dt.timedelta(days=self.crm_follow_up_days())
+
+    # Contact tracking
+    def get_crm_days_since_contact(self, name):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        if self.last_contact_date:
+            return (Date.today() - self.last_contact_date).days
+
+    @classmethod
+    def search_crm_days_since_contact(cls, name, clause):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        _, operator, value = clause[:3]
+        if value is None or operator not in _REVERSE:
+            if operator in {'=', 'in'} and not value:
+                return [('last_contact_date', '=', None)]
+            return [('last_contact_date', '!=', None)]
+        date = Date.today() - dt.timedelta(days=int(value))
+        return [('last_contact_date', _REVERSE[operator], date)]
+
+    # Work queues
+    @classmethod
+    def _crm_queue_dates(cls):
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Configuration = pool.get('crm.configuration')
+        today = Date.today()
+        end_of_week = today + dt.timedelta(days=6 - today.weekday())
+        stale = today - dt.timedelta(
+            days=Configuration(1).stale_days or 30)
+        return today, end_of_week, stale
+
+    @classmethod
+    def _crm_queue_domains(cls):
+        today, end_of_week, stale = cls._crm_queue_dates()
+        return {
+            'today': [('next_contact_date', '=', today)],
+            'week': [
+                ('next_contact_date', '>=', today),
+                ('next_contact_date', '<=', end_of_week),
+                ],
+            'overdue': [('next_contact_date', '<', today)],
+            'stale': [('last_contact_date', '<', stale)],
+            'never': [('last_contact_date', '=', None)],
+            }
+
+    def get_crm_queue(self, name):
+        today, end_of_week, stale = self._crm_queue_dates()
+        if self.next_contact_date:
+            if self.next_contact_date < today:
+                return 'overdue'
+            if self.next_contact_date == today:
+                return 'today'
+            if self.next_contact_date <= end_of_week:
+                return 'week'
+        if not self.last_contact_date:
+            return 'never'
+        if self.last_contact_date < stale:
+            return 'stale'
+
+    @classmethod
+    def search_crm_queue(cls, name, clause):
+        _, operator, value = clause[:3]
+        domains = cls._crm_queue_domains()
+        if operator == '=':
+            values = [value]
+        elif operator == 'in':
+            values = list(value)
+        else:
+            raise ValueError(operator)
+        domain = ['OR']
+        for value in values:
+            if value in domains:
+                domain.append(domains[value])
+        if len(domain) == 1:
+            return [('id', '=', -1)]
+        return domain
+
+    @classmethod
+    def crm_queue_counts(cls, domain=None):
+        """Return the size of each work queue of the current user's
+        customers (or of domain) in one query, record rules applied"""
+        employee = cls._crm_current_employee()
+        if domain is None:
+            domain = [('owner', '=', employee.id if employee else -1)]
+        today, end_of_week, stale = cls._crm_queue_dates()
+        table = cls.__table__()
+        query = cls.search(domain, query=True)
+        conditions = {
+            'today': table.next_contact_date == today,
+            'week': (table.next_contact_date >= today)
+            & (table.next_contact_date <= end_of_week),
+            'overdue': table.next_contact_date < today,
+            'stale': table.last_contact_date < stale,
+            'never': table.last_contact_date == Null,
+            }
+        names = list(conditions)
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                *[Sum(Case((conditions[n], Literal(1)), else_=Literal(0)))
+                    for n in names],
+                where=table.id.in_(query)))
+        row = cursor.fetchone()
+        return {n: int(v or 0) for n, v in zip(names, row)}

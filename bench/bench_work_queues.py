@@ -1,0 +1,219 @@
+"""Follow-up work queues at scale (SPEC CRM-C3, issue 5).
+
+Data (set-based SQL, generate_series): 200 salespeople, 1 000 000
+customers (80 % locked, next contact dates spread over +/- 3 weeks, a tenth
+never contacted) and 5 000 000 contact records; the customers' last contact
+dates are derived from the records in one UPDATE. Measured: the five tab
+counts of "My Work Queues" as the web client asks them (five search_count
+calls with the action and tab domains, with the salesperson's record rules),
+and the same five counts through Party.crm_queue_counts (one query), each
+repetition in a fresh transaction, against hand-written SQL returning the
+same counts, in the same run."""
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (  # noqa: E402
+    configure, create_demo_database, machine, percentile, report)
+
+SALESPEOPLE = 200
+QUEUES = ['today', 'week', 'overdue', 'stale', 'never']
+
+
+def generate(customers, records):
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool()
+    User = pool.get('res.user')
+    Company = pool.get('company.company')
+    cursor = Transaction().connection.cursor()
+    company, = Company.search([])
+    sales, = User.search([('login', '=', 'sales')])
+    measured = sales.employee.id
+    # remove the data of a previous run
+    cursor.execute("DELETE FROM crm_contact_record WHERE id >= 10000000")
+    cursor.execute("DELETE FROM party_party WHERE id >= 10000000")
+    cursor.execute("DELETE FROM company_employee WHERE id >= 10000000")
+    cursor.execute("DELETE FROM party_party WHERE code LIKE 'FUBE%%'")
+    # salespeople: the demo's "sales" and 199 generated employees
+    cursor.execute("""
+        INSERT INTO party_party (id, active, code, name, create_uid,
+            create_date)
+        SELECT 9000000 + i, true, 'FUBE' || i, '销售员 ' || i, 0, now()
+        FROM generate_series(1, %s - 1) AS i""", (SALESPEOPLE,))
+    cursor.execute("""
+        INSERT INTO company_employee (id, party, company, active,
+            create_uid, create_date)
+        SELECT 10000000 + i, 9000000 + i, %s, true, 0, now()
+        FROM generate_series(1, %s - 1) AS i""",
+        (company.id, SALESPEOPLE))
+    # owner of customer i: employee (i % 250) when < 200, else open pool
+    owner = """CASE WHEN i %% 250 = 0 THEN {measured}
+        WHEN i %% 250 < {n} THEN 10000000 + i %% 250 END""".format(
+        measured=measured, n=SALESPEOPLE)
+    cursor.execute(f"""
+        INSERT INTO party_party (id, active, code, name, crm_type,
+            crm_status, ownership_state, owner, lock_date,
+            next_contact_date, create_uid, create_date)
+        SELECT 10000000 + i, true, 'FUB' || i, '跟进客户 ' || i,
+            'organization', 'customer',
+            CASE WHEN i %% 250 < %s THEN 'locked' ELSE 'open' END,
+            {owner},
+            CASE WHEN i %% 250 < %s THEN current_date - 90 END,
+            CASE WHEN i %% 10 <> 3 AND i %% 250 < %s
+                THEN current_date + ((i * 13) %% 43 - 21) END,
+            0, now()
+        FROM generate_series(0, %s - 1) AS i""",
+        (SALESPEOPLE, SALESPEOPLE, SALESPEOPLE, customers))
+    # contact records over 90 % of the customers (the rest never contacted)
+    contacted = customers * 9 // 10
+    cursor.execute("""
+        INSERT INTO crm_contact_record (id, party, employee, date, type,
+            subject, content, create_uid, create_date)
+        SELECT 10000000 + g, p.id, COALESCE(p.owner, %s),
+            now() - ((g * 37) %% 200 || ' days')::interval,
+            (ARRAY['phone', 'visit', 'wechat', 'email', 'meeting'])
+                [1 + g %% 5],
+            '联系 ' || g, '沟通需求', 0, now()
+        FROM generate_series(0, %s - 1) AS g
+        JOIN party_party p ON p.id = 10000000 + (g * 7919) %% %s""",
+        (measured, records, contacted))
+    cursor.execute("""
+        UPDATE party_party p SET last_contact_date = r.last
+        FROM (SELECT party, MAX(date)::date AS last
+            FROM crm_contact_record WHERE id >= 10000000
+            GROUP BY party) AS r
+        WHERE p.id = r.party""")
+    cursor.execute("SELECT setval('party_party_id_seq', "
+        "(SELECT MAX(id) FROM party_party))")
+    cursor.execute("SELECT setval('company_employee_id_seq', "
+        "(SELECT MAX(id) FROM company_employee))")
+    cursor.execute("SELECT setval('crm_contact_record_id_seq', "
+        "(SELECT MAX(id) FROM crm_contact_record))")
+    for table in ['party_party', 'company_employee', 'crm_contact_record']:
+        cursor.execute(f'VACUUM ANALYZE "{table}"'
+            if False else f'ANALYZE "{table}"')
+    return sales.id, measured
+
+
+def orm_tabs(database, user_id):
+    "The five search_count calls of the tabs, as sao sends them"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    with Transaction().start(database, user_id, readonly=True) as transaction:
+        User = Pool().get('res.user')
+        context = User.get_preferences(context_only=True)
+        with transaction.set_context(context, _check_access=True):
+            Party = Pool().get('party.party')
+            action = [('owner', '=', context['employee'])]
+            started = time.perf_counter()
+            counts = {q: Party.search_count(
+                    action + [('crm_queue', '=', q)]) for q in QUEUES}
+            elapsed = time.perf_counter() - started
+    return elapsed, counts
+
+
+def orm_counts(database, user_id):
+    "Party.crm_queue_counts: the five counts in one query"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    with Transaction().start(database, user_id, readonly=True) as transaction:
+        User = Pool().get('res.user')
+        context = User.get_preferences(context_only=True)
+        with transaction.set_context(context, _check_access=True):
+            Party = Pool().get('party.party')
+            started = time.perf_counter()
+            counts = Party.crm_queue_counts()
+            elapsed = time.perf_counter() - started
+    return elapsed, counts
+
+
+def sql_counts(database, employee_id, stale_days=30):
+    from trytond.transaction import Transaction
+    today = dt.date.today()
+    end_of_week = today + dt.timedelta(days=6 - today.weekday())
+    stale = today - dt.timedelta(days=stale_days)
+    queries = {
+        'today': "next_contact_date = %(today)s",
+        'week': "next_contact_date BETWEEN %(today)s AND %(week)s",
+        'overdue': "next_contact_date < %(today)s",
+        'stale': "last_contact_date < %(stale)s",
+        'never': "last_contact_date IS NULL",
+        }
+    params = {'today': today, 'week': end_of_week, 'stale': stale,
+        'owner': employee_id}
+    with Transaction().start(database, 0, readonly=True) as transaction:
+        cursor = transaction.connection.cursor()
+        started = time.perf_counter()
+        counts = {}
+        for name, where in queries.items():
+            cursor.execute("SELECT COUNT(*) FROM party_party "
+                "WHERE owner = %(owner)s AND " + where, params)
+            counts[name] = cursor.fetchone()[0]
+        elapsed = time.perf_counter() - started
+    return elapsed, counts
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--customers', type=int, default=1_000_000)
+    parser.add_argument('--records', type=int, default=5_000_000)
+    parser.add_argument('--repeat', type=int, default=100)
+    parser.add_argument('--database', default='followup_bench_queues')
+    parser.add_argument('--reuse', action='store_true',
+        help="reuse the demo database of a previous run")
+    parser.add_argument('--reuse-data', action='store_true',
+        help="reuse the demo database and the generated data")
+    args = parser.parse_args()
+    config_file = configure()
+    if not (args.reuse or args.reuse_data):
+        create_demo_database(config_file, args.database)
+
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    Pool(args.database).init()
+    started = time.perf_counter()
+    if args.reuse_data:
+        with Transaction().start(args.database, 0, readonly=True):
+            User = Pool().get('res.user')
+            sales, = User.search([('login', '=', 'sales')])
+            user_id, employee_id = sales.id, sales.employee.id
+    else:
+        with Transaction().start(args.database, 0) as transaction:
+            user_id, employee_id = generate(args.customers, args.records)
+            transaction.commit()
+    generated = time.perf_counter() - started
+
+    tabs_times, counts_times, sql_times = [], [], []
+    for n in range(args.repeat):
+        tabs, tab_counts = orm_tabs(args.database, user_id)
+        one, one_counts = orm_counts(args.database, user_id)
+        sql, counts = sql_counts(args.database, employee_id)
+        assert tab_counts == counts == one_counts, (
+            tab_counts, one_counts, counts)
+        if n >= 5:  # warm-up
+            tabs_times.append(tabs)
+            counts_times.append(one)
+            sql_times.append(sql)
+    tabs_p95 = percentile(tabs_times, 95) * 1000
+    one_p95 = percentile(counts_times, 95) * 1000
+    sql_p95 = percentile(sql_times, 95) * 1000
+    report(f"Work queues of one salesperson: {args.customers:,} customers, "
+        f"{args.records:,} contact records, {SALESPEOPLE} salespeople; "
+        f"counts {counts} — {machine()}", [
+            ('data generated in', f"{generated:.1f} s"),
+            ('hand-written SQL, 5 counts p95', f"{sql_p95:.1f} ms"),
+            ('ORM 5 tab search_count + rules p95', f"{tabs_p95:.1f} ms"),
+            ('ORM crm_queue_counts + rules p95', f"{one_p95:.1f} ms"),
+            ('ratio tabs / SQL (p95)', f"{tabs_p95 / sql_p95:.2f}"),
+            ('ratio crm_queue_counts / SQL (p95)',
+                f"{one_p95 / sql_p95:.2f}"),
+            ('target', "5 counts p95 <= 100 ms and <= 2x SQL"),
+            ])
+
+
+if __name__ == '__main__':
+    main()
