@@ -928,7 +928,7 @@ class ApprovalTask(ModelSQL, ModelView):
             'instance_state': instance.state,
             }
         result = {name: {} for name in names}
-        for sub_tasks in grouped_slice(tasks):
+        for sub_tasks in grouped_slice(tasks, Transaction().database.IN_MAX):
             cursor.execute(*task.join(instance,
                     condition=task.instance == instance.id).select(
                     task.id, *(columns[n] for n in names),
