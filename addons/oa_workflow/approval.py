@@ -768,12 +768,14 @@ class ApprovalTask(ModelSQL, ModelView):
     __string__ = "Approval Task"
     _rec_name = 'name'
 
+    # Fields the inbox lists do not show are loaded lazily: the search of
+    # a list then prefetches only the columns the list reads
     instance = fields.Many2One(
         'oa.approval.instance', "Approval", required=True,
-        ondelete='CASCADE', readonly=True)
+        ondelete='CASCADE', readonly=True, loading='lazy')
     step = fields.Many2One(
         'oa.approval.instance.step', "Step", required=True,
-        ondelete='CASCADE', readonly=True)
+        ondelete='CASCADE', readonly=True, loading='lazy')
     # Copied from the instance when the task is created, so that the inboxes
     # and their record rule read and filter the task table alone
     name = fields.Char("Name", readonly=True)
@@ -804,30 +806,34 @@ class ApprovalTask(ModelSQL, ModelView):
             ('normal', "Normal"),
             ('before', "Added Before"),
             ('after', "Added After"),
-            ], "Kind", required=True, readonly=True)
+            ], "Kind", required=True, readonly=True, loading='lazy')
     origin = fields.Many2One(
-        'oa.approval.task', "Origin", readonly=True, ondelete='SET NULL')
+        'oa.approval.task', "Origin", readonly=True, ondelete='SET NULL',
+        loading='lazy')
     comment = fields.Text(
         "Comment", states={
             'readonly': Eval('state') != 'pending',
-            })
+            }, loading='lazy')
     other_user = fields.Many2One(
         'res.user', "Transfer / Add To",
         states={
             'invisible': Eval('state') != 'pending',
             },
-        help="The user for \"Transfer\" and \"Add Approver\".")
+        help="The user for \"Transfer\" and \"Add Approver\".",
+        loading='lazy')
     add_position = fields.Selection([
             ('before', "Before Me"),
             ('after', "After Me"),
             ], "Add Approver", states={
             'invisible': Eval('state') != 'pending',
-            })
+            }, loading='lazy')
     deadline = fields.DateTime("Deadline", readonly=True)
-    reminded_at = fields.DateTime("Reminded At", readonly=True)
+    reminded_at = fields.DateTime(
+        "Reminded At", readonly=True, loading='lazy')
     decided_at = fields.DateTime("Decided At", readonly=True)
     decided_by = fields.Many2One(
-        'res.user', "Decided By", readonly=True, ondelete='SET NULL')
+        'res.user', "Decided By", readonly=True, ondelete='SET NULL',
+        loading='lazy')
 
     @classmethod
     def __setup__(cls):
@@ -922,7 +928,7 @@ class ApprovalTask(ModelSQL, ModelView):
             'instance_state': instance.state,
             }
         result = {name: {} for name in names}
-        for sub_tasks in grouped_slice(tasks):
+        for sub_tasks in grouped_slice(tasks, Transaction().database.IN_MAX):
             cursor.execute(*task.join(instance,
                     condition=task.instance == instance.id).select(
                     task.id, *(columns[n] for n in names),

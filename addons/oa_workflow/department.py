@@ -64,7 +64,7 @@ class Department(
         employee = Employee.__table__()
         cursor = Transaction().connection.cursor()
         counts = dict.fromkeys([d.id for d in departments], 0)
-        for sub_ids in grouped_slice(list(counts)):
+        for sub_ids in grouped_slice(list(counts), Transaction().database.IN_MAX):
             cursor.execute(*employee.select(
                     employee.department, Count(employee.id),
                     where=reduce_ids(employee.department, sub_ids)
