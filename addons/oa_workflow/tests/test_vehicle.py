@@ -204,6 +204,15 @@ class VehicleTestCase(unittest.TestCase):
                             'destination': "张江", 'start': _tomorrow(9),
                             'end': _tomorrow(10), 'purpose': "送样品"}])
                 self.assertEqual(new.requester, users['wang'])
+                # the web client's views open; the trips (not readable)
+                # are left out of the vehicle form
+                for Model in [Request, Vehicle, pool.get('oa.vehicle.driver')]:
+                    for view_type in ['tree', 'form']:
+                        view = Model.fields_view_get(view_type=view_type)
+                        self.assertIn('<', view['arch'])
+                form = Vehicle.fields_view_get(view_type='form')
+                self.assertIn('plate', form['fields'])
+                self.assertNotIn('trips', form['fields'])
 
     @with_transaction()
     def test_dispatch_conflict_names_the_trip(self):
