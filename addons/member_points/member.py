@@ -25,6 +25,14 @@ from .exceptions import InsufficientPointsError
 EARNING_TYPES = {'earn', 'referral', 'birthday', 'adjust'}
 
 
+def browse_sliced(Model, ids):
+    """Browse ids by slices: each record lists only the ids of its slice
+    (ModelStorage checks that list per record, so one big list would make
+    large batches quadratic)"""
+    return [r for sub_ids in grouped_slice(ids)
+        for r in Model.browse(list(sub_ids))]
+
+
 def invalidate_cache(Model, ids):
     "Invalidate the caches of Model after direct SQL updates"
     transaction = Transaction()
@@ -430,27 +438,34 @@ class Member(Workflow, ModelSQL, ModelView):
         History = pool.get('member.tier.history')
         Date = pool.get('ir.date')
         date = date or Date.today()
-        invalidate_cache(cls, [m.id for m in members])
-        members = cls.browse(members)
+        ids = list({int(m) for m in members})
+        invalidate_cache(cls, ids)
         tiers = Tier.search([])
+        positions = {t.id: i for i, t in enumerate(tiers)}
         histories = []
         to_write = defaultdict(list)
-        for member in members:
-            best, _ = Tier.best(
-                member.cumulative_points, member.cumulative_amount, tiers)
-            if not best or best == member.tier:
+        # read() fetches the values by slices, without a record per member
+        for values in cls.read(ids,
+                ['tier', 'cumulative_points', 'cumulative_amount']):
+            best, _ = Tier.best(values['cumulative_points'],
+                values['cumulative_amount'], tiers)
+            current = values['tier']
+            if not best or best.id == current:
                 continue
-            if member.tier and member.tier in tiers:
-                if tiers.index(best) <= tiers.index(member.tier):
-                    continue
-            histories.append(History(
-                    member=member, date=date, from_tier=member.tier,
-                    to_tier=best, reason='upgrade'))
-            to_write[best.id].append(member)
+            if current in positions and (
+                    positions[best.id] <= positions[current]):
+                continue
+            histories.append({
+                    'member': values['id'], 'date': date,
+                    'from_tier': current, 'to_tier': best.id,
+                    'reason': 'upgrade',
+                    })
+            to_write[best.id].append(values['id'])
         if to_write:
             cls.write(*(x for tier, upgraded in to_write.items()
-                    for x in (upgraded, {'tier': tier})))
-            History.save(histories)
+                    for x in (
+                        browse_sliced(cls, upgraded), {'tier': tier})))
+            History.create(histories)
 
     @classmethod
     def earn(cls, member, amounts, origin, date=None, description=None):
@@ -494,27 +509,40 @@ class Member(Workflow, ModelSQL, ModelView):
                 rates[key] = Rule.get_rate(tier, category, rules)
             return rates[key]
 
+        Tier = pool.get('member.tier')
+        tiers = {t.id: t for t in Tier.search([])}
+        # read() fetches the members by slices, without a record per member
+        members = {v['id']: v for v in cls.read(
+                list({int(p['member']) for p in purchases}),
+                ['tier', 'introducer'])}
+        active_introducers = {v['id'] for v in cls.read(
+                list({m['introducer'] for m in members.values()
+                        if m['introducer']}), ['state'])
+            if v['state'] == 'active'}
         has_earned = Line.members_with_earnings(
-            {p['member'].id for p in purchases
-                if p['member'].introducer})
+            [i for i, m in members.items() if m['introducer']])
 
         entries, result = [], []
         by_date = defaultdict(set)
         for purchase in purchases:
-            member = purchase['member']
+            member_id = int(purchase['member'])
+            member = members[member_id]
+            tier = member['tier']
+            if tier is not None:
+                tier = tiers.get(tier) or Tier(tier)
             date = purchase.get('date') or today
             origin = purchase['origin']
             amounts = [(c, a) for c, a in purchase['amounts'] if a > 0]
             total_amount = sum((a for _, a in amounts), Decimal(0))
             points = sum(
-                (Rule.points_of(amount, rate(member.tier, category))
+                (Rule.points_of(amount, rate(tier, category))
                     for category, amount in amounts), 0)
             result.append(points)
             if date not in expiry_dates:
                 expiry_dates[date] = Line.compute_expiry_date(date)
             expiry_date = expiry_dates[date]
             entries.append({
-                    'member': member.id,
+                    'member': member_id,
                     'type': 'earn',
                     'points': points,
                     'amount': total_amount,
@@ -523,21 +551,21 @@ class Member(Workflow, ModelSQL, ModelView):
                     'expiry_date': expiry_date,
                     'description': purchase.get('description'),
                     })
-            by_date[date].add(member)
-            introducer = member.introducer
-            if not introducer or introducer.state != 'active':
+            by_date[date].add(member_id)
+            introducer = member['introducer']
+            if introducer not in active_introducers:
                 continue
             referral = 0
-            if (member.id not in has_earned
+            if (member_id not in has_earned
                     and config.referral_first_points):
                 referral += config.referral_first_points
-            has_earned.add(member.id)
+            has_earned.add(member_id)
             if config.referral_percentage and points:
                 referral += int(
                     Decimal(points) * config.referral_percentage / 100)
             if referral:
                 entries.append({
-                        'member': introducer.id,
+                        'member': introducer,
                         'type': 'referral',
                         'points': referral,
                         'origin': origin,
@@ -545,7 +573,7 @@ class Member(Workflow, ModelSQL, ModelView):
                         'expiry_date': expiry_date,
                         'description': gettext(
                             'member_points.msg_referral_description',
-                            member=member.rec_name),
+                            member=cls(member_id).rec_name),
                         })
                 by_date[date].add(introducer)
         Line.post(entries)

@@ -20,7 +20,7 @@ from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import PointsValidationError
-from .member import EARNING_TYPES, invalidate_cache
+from .member import EARNING_TYPES, browse_sliced, invalidate_cache
 
 
 class Rule(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
@@ -385,7 +385,7 @@ class Line(ModelSQL, ModelView):
             delta[2] += entry.get('amount') or 0
 
         # Positive lines first so they can be consumed by the negative ones
-        lines = cls.browse(cls._insert(positives))
+        lines = browse_sliced(cls, cls._insert(positives))
         for reversed_line in restores:
             cls._restore(reversed_line)
         for values in negatives:
