@@ -144,6 +144,10 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
         states=_states, help="The vendor's registration program.")
     vendor = fields.Many2One(
         'party.party', "Vendor", readonly=True, ondelete='RESTRICT',
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'},
         help="The vendor of the program.")
     customer = fields.Many2One(
         'party.party', "End Customer", required=True, ondelete='RESTRICT',
@@ -819,7 +823,7 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
         names = {r.id: r.rec_name for r in cls.browse([r[0] for r in rows])}
         Notification.create([{
                     'user': requester,
-                    'icon': 'tryton-alert',
+                    'icon': 'tryton-warning',
                     'label': gettext('crm_ext.msg_registration_expiring',
                         registration=names[id_],
                         date=lang.strftime(_date(expiry)),
@@ -887,7 +891,9 @@ class Opportunity(metaclass=PoolMeta):
 
     registrations = fields.One2Many(
         'crm.registration', 'opportunity', "Vendor Registrations",
-        help="The registrations of the deal with the vendors.")
+        readonly=True,
+        help="The registrations of the deal with the vendors; create them "
+        "with \"Register with Vendors\" or from the registrations menu.")
     registration_state = fields.Function(fields.Selection([
                 ('none', "Not Registered"),
                 ('pending', "Pending"),

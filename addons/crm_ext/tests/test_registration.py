@@ -300,7 +300,7 @@ class RegistrationTestCase(unittest.TestCase):
             self.assertEqual(reminded, [registration.id])
             notification, = Notification.search([
                     ('user', '=', ns.users['a'].id),
-                    ('icon', '=', 'tryton-alert')])
+                    ('icon', '=', 'tryton-warning')])
             self.assertIn('HW-2026-0001', notification.label)
             self.assertIn('10', notification.label)
             self.assertEqual(json.loads(notification.records),
