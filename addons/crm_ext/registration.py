@@ -53,6 +53,12 @@ ACTIVE = PENDING + ['registered']
 OPEN = ['draft'] + ACTIVE
 EDITABLE = ['draft']
 VENDOR_EDITABLE = ['sent', 'registered']
+DRAFT_FIELDS = {
+    'company', 'opportunity', 'program', 'customer', 'employee', 'project',
+    'customer_contact', 'products', 'amount', 'currency', 'expected_close',
+    'notes'}
+VENDOR_FIELDS = {
+    'vendor_number', 'registered_date', 'expiry_date', 'vendor_comment'}
 
 
 class RegistrationMailer(SMTPDataManager):
@@ -138,6 +144,10 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
         states=_states, help="The vendor's registration program.")
     vendor = fields.Many2One(
         'party.party', "Vendor", readonly=True, ondelete='RESTRICT',
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'},
         help="The vendor of the program.")
     customer = fields.Many2One(
         'party.party', "End Customer", required=True, ondelete='RESTRICT',
@@ -180,6 +190,7 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
         help="Shown in the email as {{ notes }}.")
     state = fields.Selection(
         STATES, "State", required=True, readonly=True, sort=False)
+    state_string = state.translated('state')
     needs_approval = fields.Function(
         fields.Boolean(
             "Needs Approval",
@@ -326,9 +337,12 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
     @fields.depends('opportunity', 'customer', 'employee', 'amount',
         'currency', 'expected_close', 'products', 'project', 'program')
     def on_change_opportunity(self):
-        opportunity = self.opportunity
-        if not opportunity:
+        Opportunity = Pool().get('sale.opportunity')
+        if not self.opportunity or self.opportunity.id is None or (
+                self.opportunity.id < 0):
             return
+        # read from the database: the client sends only the id
+        opportunity = Opportunity(self.opportunity.id)
         if opportunity.party:
             self.customer = opportunity.party
         if opportunity.employee:
@@ -484,6 +498,17 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
                     raise AccessError(gettext(
                             'crm_ext.msg_registration_delete',
                             registration=registration.rec_name))
+        elif mode == 'write' and external:
+            names = set(values or {})
+            for registration in registrations:
+                if ((names & DRAFT_FIELDS
+                            and registration.state not in EDITABLE)
+                        or (names & VENDOR_FIELDS
+                            and registration.state not in VENDOR_EDITABLE)):
+                    raise AccessError(gettext(
+                            'crm_ext.msg_registration_modify_state',
+                            registration=registration.rec_name,
+                            state=registration.state_string))
 
     @classmethod
     def copy(cls, registrations, default=None):
@@ -494,6 +519,7 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
                 'reminded_on']:
             default.setdefault(name, None)
         default.setdefault('requester', cls.default_requester())
+        default.setdefault('state', 'draft')
         return super().copy(registrations, default=default)
 
     # Checks
@@ -586,7 +612,7 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
         lines = [{
                 'product': (l.product.rec_name if l.product
                     else (l.description or '')),
-                'quantity': lang.format_number(l.quantity or 0),
+                'quantity': _quantity(lang, l.quantity),
                 'unit': l.unit.symbol if l.unit else '',
                 } for l in opportunity.lines]
         return {
@@ -599,7 +625,8 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
             'project': self.project or opportunity.description or '',
             'products': self.products or '',
             'lines': lines,
-            'amount': lang.currency(self.amount, self.currency),
+            'amount': lang.currency(
+                self.amount, self.currency, grouping=True),
             'currency': self.currency.code,
             'expected_close': (lang.strftime(self.expected_close)
                 if self.expected_close else ''),
@@ -796,7 +823,7 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
         names = {r.id: r.rec_name for r in cls.browse([r[0] for r in rows])}
         Notification.create([{
                     'user': requester,
-                    'icon': 'tryton-alert',
+                    'icon': 'tryton-warning',
                     'label': gettext('crm_ext.msg_registration_expiring',
                         registration=names[id_],
                         date=lang.strftime(_date(expiry)),
@@ -842,6 +869,13 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
                     cache[cls.__name__].pop(id_, None)
 
 
+def _quantity(lang, quantity):
+    quantity = quantity or 0
+    if float(quantity).is_integer():
+        return lang.format('%d', int(quantity), grouping=True)
+    return lang.format_number(quantity)
+
+
 def _date(value):
     if isinstance(value, str):
         return dt.date.fromisoformat(value)
@@ -857,7 +891,9 @@ class Opportunity(metaclass=PoolMeta):
 
     registrations = fields.One2Many(
         'crm.registration', 'opportunity', "Vendor Registrations",
-        help="The registrations of the deal with the vendors.")
+        readonly=True,
+        help="The registrations of the deal with the vendors; create them "
+        "with \"Register with Vendors\" or from the registrations menu.")
     registration_state = fields.Function(fields.Selection([
                 ('none', "Not Registered"),
                 ('pending', "Pending"),
@@ -974,6 +1010,9 @@ class Opportunity(metaclass=PoolMeta):
         Product = pool.get('product.product')
         TemplateCategory = pool.get('product.template-product.category')
         opportunity = cls.__table__()
+        # the Numeric field casts on SQLite, where values may be text
+        amount = cls.amount._domain_column(
+            '>=', opportunity.amount)
         with without_check_access():
             programs = Program.search([
                     ('approval_threshold', '!=', None),
@@ -983,7 +1022,8 @@ class Opportunity(metaclass=PoolMeta):
             registration = Registration.__table__()
             condition = ((opportunity.company == program.company.id)
                 & (opportunity.currency == program.currency.id)
-                & (opportunity.amount >= program.approval_threshold)
+                & (amount >= cls.amount._domain_value(
+                        '>=', program.approval_threshold))
                 & ~Exists(registration.select(registration.id,
                         where=(registration.opportunity == opportunity.id)
                         & (registration.vendor == program.vendor.id)

@@ -16,7 +16,7 @@ to the salesperson at sending time. (``ir.email.template`` evaluates Genshi
 expressions on the record itself, which is more powerful than a vendor
 template needs and harder to check.)"""
 import re
-from email.utils import getaddresses
+from email.utils import parseaddr
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -38,6 +38,8 @@ PLACEHOLDERS = [
     'vendor', 'opportunity', 'notes',
     ]
 EMAIL_RE = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$')
+# commas or semicolons outside double quotes
+SEPARATOR_RE = re.compile(r'[,;](?=(?:[^"]*"[^"]*")*[^"]*$)')
 REQUIRED_MODELS = ['sale.opportunity', 'crm.registration']
 
 ENVIRONMENT = ImmutableSandboxedEnvironment(
@@ -47,11 +49,13 @@ ENVIRONMENT = ImmutableSandboxedEnvironment(
 def parse_addresses(text):
     "Return the list of addresses of text, raise ValueError on a bad one"
     addresses = []
-    for name, address in getaddresses([text or '']):
-        if not address and not name:
+    for chunk in SEPARATOR_RE.split(text or ''):
+        chunk = chunk.strip()
+        if not chunk:
             continue
+        _, address = parseaddr(chunk)
         if not EMAIL_RE.match(address or ''):
-            raise ValueError(address or name)
+            raise ValueError(chunk)
         addresses.append(address)
     return addresses
 
@@ -141,6 +145,10 @@ class Program(DeactivableMixin, ModelSQL, ModelView):
     categories = fields.Many2Many(
         'crm.registration.program-product.category', 'program', 'category',
         "Product Categories",
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'},
         help="The vendor's product categories: the program applies to the "
         "opportunities with a product of these categories (or of their "
         "subcategories). Leave empty for every opportunity.")

@@ -82,11 +82,14 @@ def email_uri(uri):
 
 
 def commit_mail():
-    """Deliver the queued emails as the commit does (the test transaction
-    is rolled back, never committed); return the number of messages"""
+    """Deliver the queued registration emails as the commit does (the test
+    transaction is rolled back, never committed); return the number of
+    messages. Other emails (e.g. the approval engine's) are dropped."""
+    from crm_ext.registration import RegistrationMailer
+    abort_mail(others_than=RegistrationMailer)
     transaction = Transaction()
     managers = [dm for dm in transaction._datamanagers
-        if isinstance(dm, SMTPDataManager)]
+        if isinstance(dm, RegistrationMailer)]
     count = 0
     for manager in managers:
         count += len(manager.queue)
@@ -98,11 +101,12 @@ def commit_mail():
     return count
 
 
-def abort_mail():
+def abort_mail(others_than=()):
     "Drop the queued emails as a rollback does"
     transaction = Transaction()
     for manager in [dm for dm in transaction._datamanagers
-            if isinstance(dm, SMTPDataManager)]:
+            if isinstance(dm, SMTPDataManager)
+            and not isinstance(dm, others_than)]:
         manager.tpc_abort(transaction)
         transaction._datamanagers.remove(manager)
 
@@ -238,10 +242,12 @@ class RegistrationTestCase(unittest.TestCase):
             registration = Registration(registration.id)
             self.assertEqual(registration.approval_state, 'approved')
             self.assertEqual(registration.state, 'to_send')
-            notified = Notification.search([
-                    ('user', '=', ns.users['a'].id),
-                    ('model', '=', 'crm.registration')])
+            # stored at commit: the salesperson is told to send it
+            notified = [n for n in Transaction().user_notifications
+                if n.model == 'crm.registration']
             self.assertEqual(len(notified), 1)
+            self.assertEqual(notified[0].user, ns.users['a'])
+            self.assertIn("approved", notified[0].label)
 
             with smtp_server() as received:
                 with as_user(ns, 'a'):
@@ -259,7 +265,7 @@ class RegistrationTestCase(unittest.TestCase):
                 'xiaoli@example.com')
             content = message.get_content()
             self.assertIn("最终客户: 北京某某科技有限公司", content)
-            self.assertIn("- S5735 交换机 x 20", content)
+            self.assertIn("- S5735 交换机 x 20\r\n", content)
             self.assertIn("500,000.00", content)
             self.assertIn("我方销售: A xiaoli@example.com", content)
             expected = (today + dt.timedelta(days=60))
@@ -267,7 +273,8 @@ class RegistrationTestCase(unittest.TestCase):
 
             registration = Registration(registration.id)
             self.assertEqual(registration.state, 'sent')
-            self.assertEqual(registration.email_body, content)
+            self.assertEqual(
+                registration.email_body, content.replace('\r\n', '\n'))
             self.assertEqual(registration.message_id, message['Message-ID'])
             self.assertEqual(registration.sent_by, ns.users['a'])
 
@@ -293,7 +300,7 @@ class RegistrationTestCase(unittest.TestCase):
             self.assertEqual(reminded, [registration.id])
             notification, = Notification.search([
                     ('user', '=', ns.users['a'].id),
-                    ('icon', '=', 'tryton-alert')])
+                    ('icon', '=', 'tryton-warning')])
             self.assertIn('HW-2026-0001', notification.label)
             self.assertIn('10', notification.label)
             self.assertEqual(json.loads(notification.records),
@@ -519,27 +526,30 @@ class RegistrationTestCase(unittest.TestCase):
         "Bad addresses and unknown placeholders are refused when saving"
         Program = Pool().get('crm.registration.program')
         ns = self._setup(threshold=None)
-        with self.assertRaises(ValidationError) as cm:
+        with self.assertRaises(ValidationError) as cm, savepoint():
             Program.write([ns.program], {'recipients': "channel@, x@y.com"})
-        self.assertIn("channel@", cm.exception.message)
-        with self.assertRaises(ValidationError) as cm:
+        self.assertIn('"channel@"', cm.exception.message)
+        with self.assertRaises(ValidationError) as cm, savepoint():
             Program.write([ns.program], {'body': "{{ custmer }}"})
         self.assertIn('"custmer"', cm.exception.message)
-        self.assertIn("customer", cm.exception.message)
-        with self.assertRaises(ValidationError) as cm:
+        self.assertIn("customer_contact", cm.exception.message)
+        with self.assertRaises(ValidationError) as cm, savepoint():
             Program.write([ns.program], {'subject': "{% if %}"})
-        with self.assertRaises(ValidationError):
+        self.assertIn("line 1", cm.exception.message)
+        with self.assertRaises(ValidationError), savepoint():
             Program.write([ns.program], {'validity_days': 0})
+        # sandbox: no access to the internals of the values
+        with set_company(ns.company), as_user(ns, 'a'):
+            registration = self._registration(ns)
+        Program.write([ns.program], {
+                'body': "{{ customer.__class__.__mro__ }}"})
+        with self.assertRaises(UserError) as cm:
+            Registration = Pool().get('crm.registration')
+            Registration(registration.id).email_message()
+        self.assertIn("华为渠道报备", cm.exception.message)
         # one program per vendor and company
         with self.assertRaises(SQLConstraintError):
             Program.copy([ns.program])
-        # sandbox: no attribute access to internals
-        with set_company(ns.company), as_user(ns, 'a'):
-            registration = self._registration(ns)
-            Program.write([ns.program], {
-                    'body': "{{ customer.__class__.__mro__ }}"})
-            with self.assertRaises(UserError):
-                registration.email_message()
 
     @with_transaction()
     def test_default_template_renders(self):
@@ -581,3 +591,10 @@ class RegistrationTestCase(unittest.TestCase):
                 Registration.submit([registration])
                 with self.assertRaises(AccessError):
                     Registration.delete([registration])
+                # submitted: the content and the vendor's answer are frozen
+                with self.assertRaises(AccessError) as cm:
+                    Registration.write([registration], {'amount': Decimal(1)})
+                self.assertIn("To Send", cm.exception.message)
+                with self.assertRaises(AccessError):
+                    Registration.write(
+                        [registration], {'vendor_number': 'X-1'})
