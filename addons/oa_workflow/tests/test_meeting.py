@@ -270,13 +270,17 @@ class MeetingTestCase(unittest.TestCase):
         now = dt.datetime.now().replace(microsecond=0)
         with set_company(data['company']):
             book(big, "进行中", now, now + HOUR, users['wang'])
-            book(big, "明天会", _tomorrow(2), _tomorrow(3), users['li'])
+            # the day after tomorrow: the running booking may end tomorrow
+            later = dt.timedelta(days=1)
+            book(big, "明天会", _tomorrow(2) + later, _tomorrow(3) + later,
+                users['li'])
             big, small = Room.browse([big, small])
             self.assertEqual(big.status, 'busy')
             self.assertEqual(small.status, 'free')
             self.assertEqual(big.next_booking.subject, "明天会")
             self.assertIsNone(small.next_booking)
-            with Transaction().set_context(date=_tomorrow(2).date()):
+            with Transaction().set_context(
+                    date=(_tomorrow(2) + later).date()):
                 big, = Room.browse([big.id])
                 self.assertIn("明天会 (李经理)", big.schedule)
                 self.assertNotIn("进行中", big.schedule)
