@@ -1,14 +1,41 @@
 # This file is part of the oa_workflow module.
 import datetime as dt
 import secrets
+from collections import defaultdict
 
+from sql.operators import Greater
+
+from trytond import backend
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields)
+from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
+from trytond.tools import grouped_slice
 from trytond.tools import timezone as tz
 from trytond.transaction import Transaction
 
 ACTIVE = ['waiting', 'confirmed', 'checked_in']
+MAX_DAYS = 31
+
+
+def _schedule_line(zone, start, end, subject, organizer, with_date=False,
+        offset=None):
+    """'09:00-10:30 subject (organizer)' in the timezone, dated if asked;
+    offset: the fixed UTC offset of the zone in the period, if any"""
+    if offset is not None:
+        start, end = start + offset, end + offset
+    else:
+        start = start.replace(tzinfo=tz.UTC).astimezone(zone)
+        end = end.replace(tzinfo=tz.UTC).astimezone(zone)
+    if with_date:
+        text = '%02d-%02d %02d:%02d-' % (
+            start.month, start.day, start.hour, start.minute)
+    else:
+        text = '%02d:%02d-' % (start.hour, start.minute)
+    if end.date() != start.date():
+        text += '%02d-%02d ' % (end.month, end.day)
+    return '%s%02d:%02d %s (%s)' % (
+        text, end.hour, end.minute, subject, organizer)
 
 
 class Room(DeactivableMixin, ModelSQL, ModelView):
@@ -52,12 +79,12 @@ class Room(DeactivableMixin, ModelSQL, ModelView):
     status = fields.Function(fields.Selection([
                 ('free', "Free"),
                 ('busy', "In Use"),
-                ], "Now"), 'get_availability')
+                ], "Now"), 'get_now_next')
     next_booking = fields.Function(fields.Many2One(
-            'oa.meeting.booking', "Next Booking"), 'get_next_booking')
+            'oa.meeting.booking', "Next Booking"), 'get_now_next')
     schedule = fields.Function(fields.Text(
             "Schedule",
-            help="The bookings of the day chosen above."),
+            help="The bookings of the days chosen above."),
         'get_availability')
 
     @classmethod
@@ -127,45 +154,142 @@ class Room(DeactivableMixin, ModelSQL, ModelView):
         return rooms
 
     @classmethod
-    def get_availability(cls, rooms, names):
-        "Now, next booking and the day's schedule (context: date)"
-        pool = Pool()
-        Booking = pool.get('oa.meeting.booking')
-        Date = pool.get('ir.date')
-        now = dt.datetime.now()
-        day = Transaction().context.get('date') or Date.today()
-        result = {n: {r.id: None for r in rooms} for n in names}
-        for room in rooms:
-            zone = (tz.ZoneInfo(room.company.timezone)
-                if room.company.timezone else tz.SERVER)
-            bookings = Booking.search([
-                    ('room', '=', room.id),
-                    ('state', 'in', ACTIVE),
-                    ('end', '>', min(now, dt.datetime.combine(
-                                day, dt.time()) - dt.timedelta(days=1))),
-                    ], order=[('start', 'ASC')])
-            if 'status' in names:
-                result['status'][room.id] = 'busy' if any(
-                    b.start <= now < b.end for b in bookings) else 'free'
-            if 'next_booking' in names:
-                upcoming = [b for b in bookings if b.start > now]
-                result['next_booking'][room.id] = (
-                    upcoming[0].id if upcoming else None)
-            if 'schedule' in names:
-                lines = []
-                for booking in bookings:
-                    start = booking._local(booking.start)
-                    end = booking._local(booking.end)
-                    if start.date() <= day <= end.date():
-                        lines.append('%s-%s %s (%s)' % (
-                                start.strftime('%H:%M'),
-                                end.strftime('%H:%M'), booking.subject,
-                                booking.organizer.rec_name))
-                result['schedule'][room.id] = '\n'.join(lines)
+    def get_now_next(cls, rooms, name):
+        "Busy now or free, or the next booking, of the rooms"
+        result = {}
+        for room_id, busy, next_id in cls._now_and_next(
+                [r.id for r in rooms], dt.datetime.now()):
+            if name == 'status':
+                result[room_id] = 'busy' if busy else 'free'
+            else:
+                result[room_id] = next_id
         return result
 
-    def get_next_booking(self, name):
-        return self.get_availability([self], [name])[name][self.id]
+    @classmethod
+    def get_availability(cls, rooms, name):
+        """The schedule of the rooms for the period of the context (date,
+        days), in a few set-based queries for all the rooms"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        context = Transaction().context
+        day = context.get('date') or Date.today()
+        days = min(max(context.get('days') or 1, 1), MAX_DAYS)
+        result = {}
+        zones = defaultdict(list)
+        for room_id, timezone in cls._timezones([r.id for r in rooms]):
+            zones[timezone].append(room_id)
+        for timezone, room_ids in zones.items():
+            zone = tz.ZoneInfo(timezone) if timezone else tz.SERVER
+            start = dt.datetime.combine(day, dt.time(), tzinfo=zone
+                ).astimezone(tz.UTC).replace(tzinfo=None)
+            end = dt.datetime.combine(
+                day + dt.timedelta(days=days), dt.time(), tzinfo=zone
+                ).astimezone(tz.UTC).replace(tzinfo=None)
+            # one offset for the whole period unless the zone changes it
+            offsets = {
+                dt.datetime.combine(d, dt.time(), tzinfo=zone).utcoffset()
+                for d in [day - dt.timedelta(days=1), day,
+                    day + dt.timedelta(days=days + 1)]}
+            offset = offsets.pop() if len(offsets) == 1 else None
+            lines = defaultdict(list)
+            for room_id, b_start, b_end, subject, organizer in (
+                    cls._bookings_between(room_ids, start, end)):
+                lines[room_id].append(_schedule_line(
+                        zone, b_start, b_end, subject, organizer,
+                        with_date=days > 1, offset=offset))
+            for room_id in room_ids:
+                result[room_id] = '\n'.join(lines[room_id])
+        return result
+
+    @classmethod
+    def _timezones(cls, ids):
+        "(room, timezone of its company) in one query"
+        pool = Pool()
+        Company = pool.get('company.company')
+        room = cls.__table__()
+        company = Company.__table__()
+        cursor = Transaction().connection.cursor()
+        rows = []
+        for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
+            cursor.execute(*room.join(
+                    company, condition=room.company == company.id).select(
+                    room.id, company.timezone,
+                    where=SQL_OPERATORS['in'](room.id, list(sub_ids))))
+            rows.extend(cursor)
+        return rows
+
+    @classmethod
+    def _now_and_next(cls, ids, now):
+        """(room, busy now, next booking) for the rooms: two index probes
+        per room in one query (the last booking started before now is the
+        only one that can be running: active bookings never overlap)"""
+        pool = Pool()
+        Booking = pool.get('oa.meeting.booking')
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        room = cls.__table__()
+        booking = Booking.__table__()
+        active = booking.state.in_(list(ACTIVE))
+        current = booking.select(
+            booking.end,
+            where=(booking.room == room.id) & active & (booking.start <= now),
+            order_by=[booking.start.desc], limit=1)
+        upcoming = booking.select(
+            booking.id,
+            where=(booking.room == room.id) & active & (booking.start > now),
+            order_by=[booking.start.asc], limit=1)
+        rows = []
+        for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
+            cursor.execute(*room.select(
+                    room.id, Greater(current, now).as_('busy'),
+                    upcoming.as_('next_booking'),
+                    where=SQL_OPERATORS['in'](room.id, list(sub_ids))))
+            rows.extend(cursor)
+        return rows
+
+    @classmethod
+    def _bookings_between(cls, ids, start, end):
+        """(room, start, end, subject, organizer) of the bookings holding the
+        rooms during [start, end), ordered by room and start.
+
+        The active bookings of a room never overlap, so the only one that
+        starts before the period and still runs in it is the last one
+        started before it: the queries stay on the (room, start) index."""
+        pool = Pool()
+        Booking = pool.get('oa.meeting.booking')
+        User = pool.get('res.user')
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        room = cls.__table__()
+        booking = Booking.__table__()
+        previous = Booking.__table__()
+        user = User.__table__()
+        active = booking.state.in_(list(ACTIVE))
+        running = previous.select(
+            previous.id,
+            where=(previous.room == room.id)
+            & previous.state.in_(list(ACTIVE))
+            & (previous.start < start),
+            order_by=[previous.start.desc], limit=1)
+        rows = []
+        for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
+            sub_ids = list(sub_ids)
+            running_ids = room.select(
+                running, where=SQL_OPERATORS['in'](room.id, sub_ids))
+            in_period = (
+                SQL_OPERATORS['in'](booking.room, sub_ids) & active
+                & (booking.start >= start) & (booking.start < end))
+            started_before = (
+                booking.id.in_(running_ids) & (booking.end > start))
+            for where in [started_before, in_period]:
+                cursor.execute(*booking.join(
+                        user, condition=booking.organizer == user.id).select(
+                        booking.room, booking.start, booking.end,
+                        booking.subject, user.name,
+                        where=where))
+                rows.extend(cursor)
+        rows.sort(key=lambda r: (r[0], r[1]))
+        return rows
 
     @classmethod
     @ModelView.button
@@ -181,7 +305,16 @@ class AvailabilityContext(ModelView):
     __string__ = "Meeting Room Availability Context"
 
     date = fields.Date("Date", required=True)
+    days = fields.Integer(
+        "Days", required=True,
+        domain=[('days', '>=', 1), ('days', '<=', MAX_DAYS)],
+        help="The number of days shown in the schedule from the date "
+        "(7 for a week).")
 
     @classmethod
     def default_date(cls):
         return Pool().get('ir.date').today()
+
+    @classmethod
+    def default_days(cls):
+        return 1

@@ -158,13 +158,16 @@ class Item(DeactivableMixin, ModelSQL, ModelView):
         result = {}
         for sub_ids in grouped_slice(
                 sorted(set(ids)), backend.MAX_QUERY_PARAMS):
-            query = table.select(
-                table.id, table.quantity,
-                where=SQL_OPERATORS['in'](table.id, list(sub_ids)),
-                order_by=table.id.asc)
+            query, params = tuple(table.select(
+                    table.id, table.quantity,
+                    where=SQL_OPERATORS['in'](table.id, list(sub_ids)),
+                    order_by=table.id.asc))
             if lock and backend.name == 'postgresql':
-                query.for_ = _for_update()
-            cursor.execute(*query)
+                # NO KEY UPDATE: the requisition lines and moves referencing
+                # the item hold KEY SHARE locks on it, FOR UPDATE would
+                # deadlock with them
+                query += ' FOR NO KEY UPDATE'
+            cursor.execute(query, params)
             result.update(cursor)
         return result
 
@@ -232,11 +235,6 @@ class Item(DeactivableMixin, ModelSQL, ModelView):
                 where=SQL_OPERATORS['in'](table.id, ids)))
         _clear_cache(cls)
         return items
-
-
-def _for_update():
-    from sql import For
-    return For('UPDATE')
 
 
 def _clear_cache(Model):

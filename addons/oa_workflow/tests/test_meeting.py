@@ -286,6 +286,43 @@ class MeetingTestCase(unittest.TestCase):
                 self.assertNotIn("进行中", big.schedule)
 
     @with_transaction()
+    def test_availability_week(self):
+        "The schedule of several days lists the dated bookings of each room"
+        pool = Pool()
+        Room = pool.get('oa.meeting.room')
+        Booking = pool.get('oa.meeting.booking')
+        data = setup_rooms()
+        users, big, small = data['users'], data['big'], data['small']
+        day = _tomorrow(0) + dt.timedelta(days=1)
+        with set_company(data['company']):
+            # a booking over midnight before the period still shows
+            book(big, "通宵", day - HOUR, day + HOUR, users['wang'])
+            book(big, "第一天", day + 3 * HOUR, day + 4 * HOUR, users['li'])
+            book(big, "第三天", day + dt.timedelta(days=2, hours=3),
+                day + dt.timedelta(days=2, hours=4), users['li'])
+            later = book(big, "第九天", day + dt.timedelta(days=8),
+                day + dt.timedelta(days=8, hours=1), users['li'])
+            cancelled = book(small, "取消了", day + 3 * HOUR,
+                day + 4 * HOUR, users['li'])
+            Booking.cancel([cancelled])
+            with Transaction().set_context(date=day.date(), days=7):
+                big, small = Room.browse([big.id, small.id])
+                lines = big.schedule.splitlines()
+                self.assertEqual(
+                    [l.lstrip('0123456789-: ') for l in lines],
+                    ["通宵 (王总)", "第一天 (李经理)", "第三天 (李经理)"])
+                self.assertTrue(lines[1].startswith(
+                        day.strftime('%m-%d') + ' 03:00-04:00'))
+                self.assertEqual(small.schedule, '')
+                self.assertEqual(big.status, 'free')
+                self.assertEqual(big.next_booking.subject, "通宵")
+            self.assertEqual(
+                Booking.first_conflict(big, day, day + dt.timedelta(days=9)),
+                later)
+            self.assertIsNone(Booking.first_conflict(
+                    big, day + 2 * HOUR, day + 3 * HOUR))
+
+    @with_transaction()
     def test_bad_input(self):
         "End before start, start in the past, too many people: nothing done"
         pool = Pool()

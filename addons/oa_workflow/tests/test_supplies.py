@@ -39,15 +39,15 @@ def setup_supplies(stock=None):
                 ])
         users = {}
         for login, name, department, groups in [
-                ('liu', "小刘", sales, []),
-                ('chen', "小陈", admin_dept, []),
-                ('wang', "王总", sales, []),
-                ('zhou', "周行政", admin_dept, [office_admin]),
+                ('supply_liu', "小刘", sales, []),
+                ('supply_chen', "小陈", admin_dept, []),
+                ('supply_wang', "王总", sales, []),
+                ('supply_zhou', "周行政", admin_dept, [office_admin]),
                 ]:
             employee = create_employee(company, name)
             employee.department = department
             employee.save()
-            users[login] = User(
+            users[login[len('supply_'):]] = User(
                 login=login, name=name, companies=[company],
                 company=company, employees=[employee], employee=employee,
                 groups=groups)
