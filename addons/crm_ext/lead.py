@@ -15,7 +15,7 @@ import datetime as dt
 import re
 import secrets
 
-from sql import Literal, Null
+from sql import Null
 from sql.aggregate import Count, Min, Sum
 from sql.conditionals import Case
 from sql.functions import DateTrunc
@@ -342,7 +342,7 @@ class WebForm(DeactivableMixin, ModelSQL, ModelView):
         else:
             same_sender = opportunity.lead_ip == Null
         cursor.execute(*opportunity.select(
-                Count(Literal('*')),
+                Count(),
                 Sum(Case((same_sender, 1), else_=0)),
                 where=(opportunity.web_form == self.id)
                 & (opportunity.create_date >= since)))
@@ -525,7 +525,8 @@ class LeadSummary(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls._order = [('date', 'DESC'), ('department', 'ASC')]
+        cls._order = [
+            ('date', 'DESC'), ('department', 'ASC'), ('id', 'ASC')]
 
     @classmethod
     def table_query(cls):
@@ -551,7 +552,7 @@ class LeadSummary(ModelSQL, ModelView):
             opportunity.company.as_('company'),
             opportunity.department.as_('department'),
             date.as_('date'),
-            Count(Literal('*')).as_('leads'),
+            Count().as_('leads'),
             count((opportunity.state == 'lead')
                 & (opportunity.lead_result == Null)).as_('pending'),
             count(opportunity.lead_result == 'opportunity').as_(

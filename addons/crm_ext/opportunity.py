@@ -51,6 +51,10 @@ class Opportunity(LeadMixin, metaclass=PoolMeta):
                     ('id', '=', Eval('party', -1)),
                     ],
                 [])],
+        context={
+            'company': Eval('company', -1),
+            },
+        depends={'company'},
         help="The people of the customer involved in the deal.")
     competitors = fields.One2Many('crm.opportunity.competitor',
         'opportunity', "Competitors")

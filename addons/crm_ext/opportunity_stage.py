@@ -4,8 +4,8 @@ report (SPEC CRM-D2)"""
 import datetime as dt
 
 from sql import Literal, Null
-from sql.aggregate import Avg, Count, Max, Min, Sum
-from sql.conditionals import Case
+from sql.aggregate import Avg, Count, Max, Sum
+from sql.conditionals import Case, Coalesce
 
 from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, fields, sequence_ordered)
@@ -181,29 +181,42 @@ class OpportunityStageDuration(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
-        cls._order = [('sequence', 'ASC'), ('stage', 'ASC')]
+        cls._order = [('sequence', 'ASC'), ('stage', 'ASC'), ('id', 'ASC')]
 
     @classmethod
     def table_query(cls):
+        """One row per stage; the history is aggregated in a subquery
+        LEFT JOINed on its grouping key, so that the client's search (ids
+        and order only) reads the stages alone (PostgreSQL removes the unused
+        join) and only the read aggregates the history"""
         pool = Pool()
         History = pool.get('crm.opportunity.stage.history')
         Stage = pool.get('crm.opportunity.stage')
         history = History.__table__()
         stage = Stage.__table__()
-        where = cls._where(history)
-        return history.join(stage, condition=history.stage == stage.id
+        totals = history.select(
+            history.stage.as_('stage'),
+            Count().as_('entries'),
+            Sum(Case((history.end == Null, 1), else_=0)).as_('current'),
+            Count(history.days).as_('left'),
+            Avg(history.days).as_('average_days'),
+            Max(history.days).as_('max_days'),
+            Sum(history.days).as_('total_days'),
+            where=cls._where(history),
+            group_by=[history.stage])
+        return stage.join(totals, 'LEFT',
+            condition=totals.stage == stage.id
             ).select(
-                history.stage.as_('id'),
-                history.stage.as_('stage'),
-                Min(stage.sequence).as_('sequence'),
-                Count(Literal('*')).as_('entries'),
-                Sum(Case((history.end == Null, 1), else_=0)).as_('current'),
-                Count(history.days).as_('left'),
-                Avg(history.days).as_('average_days'),
-                Max(history.days).as_('max_days'),
-                Sum(history.days).as_('total_days'),
-                where=where,
-                group_by=[history.stage])
+                stage.id.as_('id'),
+                stage.id.as_('stage'),
+                stage.sequence.as_('sequence'),
+                Coalesce(totals.entries, 0).as_('entries'),
+                Coalesce(totals.current, 0).as_('current'),
+                Coalesce(totals.left, 0).as_('left'),
+                totals.average_days.as_('average_days'),
+                totals.max_days.as_('max_days'),
+                totals.total_days.as_('total_days'),
+                )
 
     @classmethod
     def _where(cls, history):

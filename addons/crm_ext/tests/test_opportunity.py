@@ -127,8 +127,13 @@ class OpportunityTestCase(unittest.TestCase):
             self.assertEqual(lines["Needs Analysis"].current, 0)
             self.assertAlmostEqual(
                 lines["Initial Contact"].average_days, 3, places=1)
+            self.assertEqual(lines["Negotiation"].entries, 0)
+            self.assertEqual(
+                [l.stage for l in Duration.search([])],
+                sorted(s.values(), key=lambda s: s.sequence))
             with Transaction().set_context(salesperson=ns.b.id):
-                self.assertEqual(Duration.search([]), [])
+                self.assertEqual(
+                    {l.entries for l in Duration.search([])}, {0})
 
     @with_transaction()
     def test_lead_to_opportunity_gets_first_stage(self):
