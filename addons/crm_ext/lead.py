@@ -545,23 +545,29 @@ class LeadSummary(ModelSQL, ModelView):
         if context.get('department'):
             where &= opportunity.department == context['department']
 
+        # the period is computed in a subquery: grouping by an expression
+        # with parameters does not match the selected one on PostgreSQL
+        leads = opportunity.select(
+            opportunity.id, opportunity.company, opportunity.department,
+            opportunity.state, opportunity.lead_result, opportunity.capture,
+            date.as_('date'),
+            where=where)
+
         def count(condition):
             return Sum(Case((condition, 1), else_=0))
-        return opportunity.select(
-            Min(opportunity.id).as_('id'),
-            opportunity.company.as_('company'),
-            opportunity.department.as_('department'),
-            date.as_('date'),
+        return leads.select(
+            Min(leads.id).as_('id'),
+            leads.company.as_('company'),
+            leads.department.as_('department'),
+            leads.date.as_('date'),
             Count().as_('leads'),
-            count((opportunity.state == 'lead')
-                & (opportunity.lead_result == Null)).as_('pending'),
-            count(opportunity.lead_result == 'opportunity').as_(
-                'opportunities'),
-            count(opportunity.lead_result == 'prospect').as_('prospects'),
-            count(opportunity.lead_result == 'discarded').as_('discarded'),
-            count(opportunity.capture == 'web_form').as_('web_forms'),
-            where=where,
-            group_by=[opportunity.company, opportunity.department, date])
+            count((leads.state == 'lead')
+                & (leads.lead_result == Null)).as_('pending'),
+            count(leads.lead_result == 'opportunity').as_('opportunities'),
+            count(leads.lead_result == 'prospect').as_('prospects'),
+            count(leads.lead_result == 'discarded').as_('discarded'),
+            count(leads.capture == 'web_form').as_('web_forms'),
+            group_by=[leads.company, leads.department, leads.date])
 
     def get_qualification_rate(self, name):
         if self.leads:
