@@ -1,1 +1,2 @@
 # This file is part of the crm_ext module.
+from . import routes  # noqa: F401

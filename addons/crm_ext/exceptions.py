@@ -17,3 +17,16 @@ class OwnershipError(UserError):
 
 class QuotaError(OwnershipError):
     pass
+
+
+# Opportunities and leads (CRM-D0..D3)
+class OpportunityError(UserError):
+    pass
+
+
+class LeadError(UserError):
+    pass
+
+
+class LeadRateError(LeadError):
+    pass
