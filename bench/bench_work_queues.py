@@ -78,7 +78,7 @@ def generate(customers, records):
                 [1 + g %% 5],
             '联系 ' || g, '沟通需求', 0, now()
         FROM generate_series(0, %s - 1) AS g
-        JOIN party_party p ON p.id = 10000000 + (g * 7919) %% %s""",
+        JOIN party_party p ON p.id = 10000000 + (g::bigint * 7919) %% %s""",
         (measured, records, contacted))
     cursor.execute("""
         UPDATE party_party p SET last_contact_date = r.last
