@@ -166,6 +166,15 @@ class ContactRecord(ModelSQL, ModelView):
                 cls.schedule_appointments(records)
 
     @classmethod
+    def on_delete(cls, records):
+        callbacks = super().on_delete(records)
+        contact_ids = {c.id for r in records for c in r.contacts}
+        if contact_ids:
+            callbacks.append(
+                lambda: cls._update_contact_counts(contact_ids))
+        return callbacks
+
+    @classmethod
     def update_customers(cls, records):
         """Set the last contact date of the customers and contact persons
         (never backwards) and the customer's next contact date"""
