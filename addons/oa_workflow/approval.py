@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from sql.conditionals import Coalesce
 from sql.operators import Concat, Equal
 
-from trytond import config
+from trytond import backend, config
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields, sequence_ordered
 from trytond.model.exceptions import AccessError
@@ -928,7 +928,7 @@ class ApprovalTask(ModelSQL, ModelView):
             'instance_state': instance.state,
             }
         result = {name: {} for name in names}
-        for sub_tasks in grouped_slice(tasks, Transaction().database.IN_MAX):
+        for sub_tasks in grouped_slice(tasks, backend.MAX_QUERY_PARAMS):
             cursor.execute(*task.join(instance,
                     condition=task.instance == instance.id).select(
                     task.id, *(columns[n] for n in names),

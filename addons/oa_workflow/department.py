@@ -2,6 +2,7 @@
 from sql import Null
 from sql.aggregate import Count
 
+from trytond import backend
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields, sequence_ordered,
     tree)
@@ -64,7 +65,7 @@ class Department(
         employee = Employee.__table__()
         cursor = Transaction().connection.cursor()
         counts = dict.fromkeys([d.id for d in departments], 0)
-        for sub_ids in grouped_slice(list(counts), Transaction().database.IN_MAX):
+        for sub_ids in grouped_slice(list(counts), backend.MAX_QUERY_PARAMS):
             cursor.execute(*employee.select(
                     employee.department, Count(employee.id),
                     where=reduce_ids(employee.department, sub_ids)
