@@ -7,6 +7,7 @@ from sql import Literal
 from sql.conditionals import Coalesce
 from sql.operators import Equal
 
+from trytond import backend
 from trytond.exceptions import UserWarning
 from trytond.i18n import gettext
 from trytond.model import Exclude, Index, ModelSQL, ModelView, Workflow, fields
@@ -465,7 +466,7 @@ class Event(Workflow, ModelSQL, ModelView):
             if owner and owner != employee:
                 by_owner.setdefault(owner.id, []).append(party.id)
         for owner_id, party_ids in by_owner.items():
-            for sub_ids in grouped_slice(party_ids):
+            for sub_ids in grouped_slice(party_ids, backend.MAX_QUERY_PARAMS):
                 events = event.select(event.id,
                     where=fields.SQL_OPERATORS['in'](event.party, sub_ids)
                     & (event.state == 'planned')

@@ -6,6 +6,7 @@ from sql import Null
 from sql.aggregate import Count
 from sql.conditionals import Coalesce
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.model.exceptions import AccessError
@@ -149,7 +150,7 @@ class ContactRecord(ModelSQL, ModelView):
         comment = Comment.__table__()
         cursor = Transaction().connection.cursor()
         result = {r.id: 0 for r in records}
-        for sub_ids in grouped_slice(result.keys()):
+        for sub_ids in grouped_slice(result.keys(), backend.MAX_QUERY_PARAMS):
             cursor.execute(*comment.select(comment.record, Count(comment.id),
                     where=fields.SQL_OPERATORS['in'](comment.record, sub_ids),
                     group_by=[comment.record]))
@@ -190,7 +191,7 @@ class ContactRecord(ModelSQL, ModelView):
         changed = set(by_date)
         for day in set(by_date.values()):
             ids = [i for i, d in by_date.items() if d == day]
-            for sub_ids in grouped_slice(ids):
+            for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
                 cursor.execute(*table.update(
                         [table.last_contact_date], [day],
                         where=fields.SQL_OPERATORS['in'](table.id, sub_ids)
@@ -221,7 +222,7 @@ class ContactRecord(ModelSQL, ModelView):
         table = Party.__table__()
         relation = Relation.__table__()
         cursor = Transaction().connection.cursor()
-        for sub_ids in grouped_slice(list(contact_ids)):
+        for sub_ids in grouped_slice(list(contact_ids), backend.MAX_QUERY_PARAMS):
             cursor.execute(*table.update(
                     [table.crm_contact_count],
                     [relation.select(Count(relation.id),

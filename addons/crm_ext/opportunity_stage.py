@@ -7,6 +7,7 @@ from sql import Literal, Null
 from sql.aggregate import Avg, Count, Max, Sum
 from sql.conditionals import Case, Coalesce
 
+from trytond import backend
 from trytond.model import (
     DeactivableMixin, Index, ModelSQL, ModelView, fields, sequence_ordered)
 from trytond.pool import Pool
@@ -100,7 +101,7 @@ class OpportunityStageHistory(ModelSQL, ModelView):
         ids = [o.id for o in opportunities]
         rows = []
         with without_check_access():
-            for sub_ids in grouped_slice(ids):
+            for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
                 rows.extend(cls.search([
                             ('opportunity', 'in', list(sub_ids)),
                             ('end', '=', None),

@@ -20,7 +20,7 @@ from email.utils import formataddr, make_msgid
 from sql import Literal, Null
 from sql.operators import Exists
 
-from trytond import config
+from trytond import backend, config
 from trytond.exceptions import UserError, UserWarning
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
@@ -433,7 +433,7 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         result = {n: {r.id: [] for r in registrations} for n in names}
         pairs = defaultdict(list)
-        for sub_ids in grouped_slice(registrations):
+        for sub_ids in grouped_slice(registrations, backend.MAX_QUERY_PARAMS):
             sub_ids = [int(i) for i in sub_ids]
             cursor.execute(*cls._conflict_query(
                     where=lambda t: reduce_ids(t.id, sub_ids)))
@@ -833,7 +833,7 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
                     'action': action,
                     } for id_, requester, expiry in rows])
         ids = [r[0] for r in rows]
-        for sub_ids in grouped_slice(ids):
+        for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
             cursor.execute(*table.update(
                     [table.reminded_on], [date],
                     where=reduce_ids(table.id, sub_ids)))

@@ -8,6 +8,7 @@ from sql import Cast, Values
 from sql.aggregate import Sum
 from sql.conditionals import Coalesce
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     Check, DeactivableMixin, Index, ModelSQL, ModelView, Unique, Workflow,
@@ -17,7 +18,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.report import Report
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, record_cache_size
 from trytond.wizard import Button, StateReport, StateView, Wizard
 
 from .exceptions import InsufficientPointsError
@@ -29,7 +30,8 @@ def browse_sliced(Model, ids):
     """Browse ids by slices: each record lists only the ids of its slice
     (ModelStorage checks that list per record, so one big list would make
     large batches quadratic)"""
-    return [r for sub_ids in grouped_slice(ids)
+    return [r for sub_ids in grouped_slice(
+            ids, record_cache_size(Transaction()))
         for r in Model.browse(list(sub_ids))]
 
 
@@ -340,7 +342,7 @@ class Member(Workflow, ModelSQL, ModelView):
         "Return {party id: members} as get_members for many parties"
         result = defaultdict(list)
         party_ids = [p.id for p in parties if p]
-        for sub_ids in grouped_slice(party_ids):
+        for sub_ids in grouped_slice(party_ids, backend.MAX_QUERY_PARAMS):
             sub_ids = list(sub_ids)
             for member in cls.search([
                         ['OR',

@@ -10,6 +10,7 @@ from sql.conditionals import Case
 from sql.functions import CurrentTimestamp
 from sql.operators import Concat
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     Check, DeactivableMixin, Index, ModelSQL, ModelView, fields,
@@ -214,7 +215,7 @@ class Line(ModelSQL, ModelView):
         reversal = cls.__table__()
         cursor = Transaction().connection.cursor()
         result = set()
-        for sub_ids in grouped_slice(member_ids):
+        for sub_ids in grouped_slice(member_ids, backend.MAX_QUERY_PARAMS):
             cursor.execute(*line.select(line.member,
                     where=reduce_ids(line.member, sub_ids)
                     & (line.type == 'earn')
