@@ -1,4 +1,5 @@
 # This file is part of the crm_ext module.
+import weakref
 from itertools import chain
 
 import phonenumbers
@@ -31,6 +32,10 @@ CRM_STATUSES = [
     ('lost', "Lost"),
     ]
 SENSITIVE_FIELDS = {'phone', 'mobile', 'email', 'fax'}
+
+
+# transaction -> {(user, counter): {mechanism id: masked type or None}}
+_MASKED = weakref.WeakKeyDictionary()
 
 
 def masking_active():
@@ -491,13 +496,28 @@ class ContactMechanism(MaskedBrowseMixin, metaclass=PoolMeta):
                 and self.id is not None and self.id >= 0
                 and self._context.get('_crm_mask_reads')
                 and not self._context.get('crm_unmasked')):
-            transaction = Transaction()
+            type_ = self._crm_masked_type()
+            if type_:
+                value = mask_value(value, type_)
+        return value
+
+    def _crm_masked_type(self):
+        """The type of the mechanism if masked, else None; computed once
+        for the records browsed together (one query per group)"""
+        transaction = Transaction()
+        store = _MASKED.setdefault(transaction, {})
+        known = store.setdefault((self._user, transaction.counter), {})
+        if self.id not in known:
+            ids = [i for i in getattr(self, '_ids', None) or []
+                if i is not None and i >= 0 and i not in known][:1000]
+            if self.id not in ids:
+                ids.append(self.id)
             with transaction.set_user(self._user), \
                     transaction.set_context(self._context):
-                masked = self._crm_masked_ids([self.id])
-            if self.id in masked:
-                value = mask_value(value, masked[self.id])
-        return value
+                masked = self._crm_masked_ids(ids)
+            for id_ in ids:
+                known[id_] = masked.get(id_)
+        return known[self.id]
 
     @classmethod
     def _crm_masked_ids(cls, ids):
