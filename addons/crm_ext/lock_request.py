@@ -102,8 +102,7 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
         # The employee row first: on PostgreSQL (repeatable read) the
         # snapshot is taken by the first lock, so it must be the contended
         # one for the quota count to see the concurrent claims
-        Party._crm_lock_employees([employee])
-        Party.lock(parties)
+        Party._crm_lock_employees([employee], parties)
         Party._crm_check_salesperson(employee)
         with without_check_access():
             parties = Party.browse(parties)
@@ -223,8 +222,8 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
     def _do_approve(cls, requests):
         pool = Pool()
         Party = pool.get('party.party')
-        Party._crm_lock_employees([r.requester for r in requests])
-        Party.lock([r.party for r in requests])
+        Party._crm_lock_employees([r.requester for r in requests],
+            [r.party for r in requests])
         for request in requests:
             party = Party(request.party.id)
             policy = party.crm_policy

@@ -12,7 +12,8 @@ from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import (
+    Transaction, TransactionError, without_check_access)
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import OwnershipError, QuotaError
@@ -35,6 +36,19 @@ HISTORY_ACTIONS = [
 OPEN_OPPORTUNITY_STATES = ['lead', 'opportunity', 'converted']
 _OWNERSHIP_FIELDS = {
     'owner', 'owner_department', 'ownership_state', 'lock_date', 'pool'}
+
+
+class _LockError(TransactionError):
+    "The row locks of several tables, asked in one transaction re-run"
+
+    def __init__(self, errors):
+        super().__init__()
+        self._errors = errors
+
+    def fix(self, extras):
+        super().fix(extras)
+        for error in self._errors:
+            error.fix(extras)
 
 
 class Party(metaclass=PoolMeta):
@@ -180,17 +194,28 @@ class Party(metaclass=PoolMeta):
         return None
 
     @classmethod
-    def _crm_lock_employees(cls, employees):
-        """Lock the employee rows and write them unchanged
+    def _crm_lock_employees(cls, employees, parties=None):
+        """Lock the employee rows (and the parties) and write the employees
+        unchanged
 
         The no-op UPDATE creates a new row version, so that on PostgreSQL
         (repeatable read) a concurrent claim whose snapshot predates this
         transaction fails with a serialization error and is retried instead
-        of counting a stale quota."""
+        of counting a stale quota. The employee and party locks are asked
+        together: the call is re-run once, not once per table."""
         pool = Pool()
         Employee = pool.get('company.employee')
         employees = list({e.id for e in employees})
-        Employee.lock(Employee.browse(employees))
+        errors = []
+        for Model, records in [
+                (Employee, Employee.browse(employees)),
+                (cls, parties or [])]:
+            try:
+                Model.lock(records)
+            except TransactionError as error:
+                errors.append(error)
+        if errors:
+            raise _LockError(errors)
         table = Employee.__table__()
         cursor = Transaction().connection.cursor()
         cursor.execute(*table.update([table.write_date], [table.write_date],
@@ -368,8 +393,7 @@ class Party(metaclass=PoolMeta):
         # The employee row first: on PostgreSQL (repeatable read) the
         # snapshot is taken by the first lock, so it must be the contended
         # one for the quota count to see the concurrent claims
-        cls._crm_lock_employees([employee])
-        cls.lock(parties)
+        cls._crm_lock_employees([employee], parties)
         with without_check_access():
             parties = cls.browse(parties)
             by_policy = defaultdict(list)
@@ -398,8 +422,7 @@ class Party(metaclass=PoolMeta):
         # The employee row first: on PostgreSQL (repeatable read) the
         # snapshot is taken by the first lock, so it must be the contended
         # one for the quota count to see the concurrent claims
-        cls._crm_lock_employees([employee])
-        cls.lock(parties)
+        cls._crm_lock_employees([employee], parties)
         with without_check_access():
             parties = cls.browse(parties)
             open_ = [p for p in parties if p.ownership_state == 'open']

@@ -1,4 +1,5 @@
 # This file is part of the crm_ext module.
+import weakref
 from itertools import chain
 
 import phonenumbers
@@ -33,6 +34,37 @@ CRM_STATUSES = [
 SENSITIVE_FIELDS = {'phone', 'mobile', 'email', 'fax'}
 
 
+# transaction -> {(user, counter): {mechanism id: masked type or None}}
+_MASKED = weakref.WeakKeyDictionary()
+
+
+def masking_active():
+    """Whether values leaving the server must be masked: RPC reads and
+    exports (access checked), and reads of records browsed under access
+    checks, such as the records a report template reads"""
+    transaction = Transaction()
+    context = transaction.context
+    return bool(transaction.user
+        and (transaction.check_access or context.get('_crm_mask_reads'))
+        and not context.get('crm_unmasked'))
+
+
+class MaskedBrowseMixin:
+    "Records browsed under access checks keep masking their reads"
+    __slots__ = ()
+
+    @classmethod
+    def browse(cls, ids):
+        transaction = Transaction()
+        # Instances read their fields without access checks: the flag in
+        # their context keeps them masked (e.g. in report templates)
+        if (transaction.user and transaction.check_access
+                and not transaction.context.get('_crm_mask_reads')):
+            with transaction.set_context(_crm_mask_reads=True):
+                return super().browse(ids)
+        return super().browse(ids)
+
+
 def crm_user_context():
     """Return the CRM visibility context of the current user
 
@@ -44,7 +76,7 @@ def crm_user_context():
     return pool.get('party.party')._crm_user_context()
 
 
-class Party(metaclass=PoolMeta):
+class Party(MaskedBrowseMixin, metaclass=PoolMeta):
     __name__ = 'party.party'
 
     _crm_context_cache = Cache('crm_ext.user_context', context=False)
@@ -325,8 +357,7 @@ class Party(metaclass=PoolMeta):
         transaction = Transaction()
         # Only what leaves the server is masked (RPC read, export); the
         # business code works on the real values
-        if (not transaction.user or not transaction.check_access
-                or transaction.context.get('crm_unmasked')):
+        if not masking_active():
             return set()
         ids = [int(i) for i in ids if i is not None and int(i) >= 0]
         if not ids:
@@ -415,7 +446,7 @@ class Party(metaclass=PoolMeta):
             cls._crm_context_cache.clear()
 
 
-class ContactMechanism(metaclass=PoolMeta):
+class ContactMechanism(MaskedBrowseMixin, metaclass=PoolMeta):
     __name__ = 'party.contact_mechanism'
 
     _crm_sensitive = {
@@ -457,13 +488,43 @@ class ContactMechanism(metaclass=PoolMeta):
                             party=mechanism.party.rec_name)) from exception
             raise
 
+    def __getattr__(self, name):
+        # the values of records browsed under access checks may come from
+        # the cache filled by a search (not through read): mask them here
+        value = super().__getattr__(name)
+        if (value and isinstance(value, str) and name in self._crm_sensitive
+                and self.id is not None and self.id >= 0
+                and self._context.get('_crm_mask_reads')
+                and not self._context.get('crm_unmasked')):
+            type_ = self._crm_masked_type()
+            if type_:
+                value = mask_value(value, type_)
+        return value
+
+    def _crm_masked_type(self):
+        """The type of the mechanism if masked, else None; computed once
+        for the records browsed together (one query per group)"""
+        transaction = Transaction()
+        store = _MASKED.setdefault(transaction, {})
+        known = store.setdefault((self._user, transaction.counter), {})
+        if self.id not in known:
+            ids = [i for i in getattr(self, '_ids', None) or []
+                if i is not None and i >= 0 and i not in known][:1000]
+            if self.id not in ids:
+                ids.append(self.id)
+            with transaction.set_user(self._user), \
+                    transaction.set_context(self._context):
+                masked = self._crm_masked_ids(ids)
+            for id_ in ids:
+                known[id_] = masked.get(id_)
+        return known[self.id]
+
     @classmethod
     def _crm_masked_ids(cls, ids):
         "Return {mechanism id: type} of the mechanisms to mask"
         Party = Pool().get('party.party')
         transaction = Transaction()
-        if (not transaction.user or not transaction.check_access
-                or transaction.context.get('crm_unmasked')):
+        if not masking_active():
             return {}
         ids = [int(i) for i in ids if i is not None and int(i) >= 0]
         table = cls.__table__()

@@ -364,6 +364,7 @@ def request_demo_lock(database, company_id, user_id, party_id):
     """The salesperson applies to lock the demo customer, in a transaction
     re-run with the row locks it asks for, as the RPC dispatcher does"""
     from trytond.pool import Pool
+    from trytond.exceptions import UserError
     from trytond.transaction import Transaction, TransactionError
     extras = {}
     for _ in range(5):
@@ -379,6 +380,10 @@ def request_demo_lock(database, company_id, user_id, party_id):
                 transaction.rollback()
                 exception.fix(extras)
                 continue
+            except UserError as exception:
+                # e.g. the salesperson is over the quota with many customers
+                transaction.rollback()
+                print(f"Demo lock request not submitted: {exception}")
             return
 
 
@@ -498,11 +503,24 @@ def crm_columns(rnd):
 
 def populate(database, args):
     from trytond.pool import Pool
+    from trytond.transaction import TransactionError
+    Pool(database).init()
+    # re-run with the locks it asks for (e.g. the CRM configuration
+    # singleton is created under a table lock), as the dispatcher does
+    extras = {}
+    for _ in range(5):
+        try:
+            return _populate(database, args, extras)
+        except TransactionError as exception:
+            exception.fix(extras)
+    raise SetupError("the demo data could not take its database locks")
+
+
+def _populate(database, args, extras):
     from trytond.transaction import Transaction
     names = Names(args.seed)
-    with Transaction().start(database, 0, readonly=False) as transaction:
-        pool = Pool(database)
-        pool.init()
+    with Transaction().start(
+            database, 0, readonly=False, **extras) as transaction:
         with transaction.set_context(language='zh_CN'):
             company, users = setup_organization(names, args.password)
             setup_approvals(company, users)

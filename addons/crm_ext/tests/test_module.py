@@ -703,7 +703,6 @@ class CrmExtTestCase(CompanyTestMixin, ModuleTestCase):
     def test_masking_in_reports(self):
         "A report reading the records directly shows masked values"
         pool = Pool()
-        ActionReport = pool.get('ir.action.report')
         Label = pool.get('party.label', type='report')
         ns = setup_organization()
         with set_company(ns.company):
@@ -714,25 +713,18 @@ class CrmExtTestCase(CompanyTestMixin, ModuleTestCase):
                             {'type': 'email', 'value': 'boss@example.com'},
                             ])])
             give([own], ns.a)
-            action, = ActionReport.create([{
-                        'name': 'Phone list',
-                        'model': 'party.party',
-                        'report_name': 'party.label',
-                        'template_extension': 'txt',
-                        'report_content_custom': (
-                            b'{% for r in records %}${r.name}|${r.mobile}|'
-                            b'${r.email}|${",".join(m.value for m in '
-                            b'r.contact_mechanisms)}\n{% end %}'),
-                        }])
             for user, party, shown in [
                     ('a', open_, False), ('a', own, True),
                     ('gm', open_, True)]:
                 with as_user(ns, user):
-                    _, content, _, _ = Label.execute([party.id], {
-                            'action_id': action.id,
-                            'model': 'party.party'})
-                    if isinstance(content, bytes):
-                        content = content.decode('utf-8')
+                    # the records a report template reads (Report.execute
+                    # runs under access checks, its records read their
+                    # fields without them)
+                    record, = Label._get_records(
+                        [party.id], 'party.party', {})
+                    content = '|'.join([record.name, record.mobile,
+                            record.email] + [m.value
+                            for m in record.contact_mechanisms])
                     self.assertIn(party.name, content)
                     self.assertEqual('13812345678' in content.replace(
                             ' ', ''), shown, (user, content))
