@@ -222,8 +222,8 @@ class ApprovalMixin(object):
         pass
 
     @classmethod
-    def _approval_set_state(cls, records, state, number=None):
-        values = {'approval_state': state}
+    def _approval_set_state(cls, records, state, number=None, values=None):
+        values = dict(values or {}, approval_state=state)
         if number:
             values['approval_number'] = number
         with without_check_access():
@@ -411,19 +411,16 @@ class ApprovalInstance(ModelSQL, ModelView):
                     skip_same_approver=flow.skip_same_approver,
                     administrator=flow.get_administrator(),
                     submitted_at=_now())
+                instance.steps = [
+                    Step.copy_from(step) for step in flow.steps]
                 instance.save()
-                Step.save([
-                        Step.copy_from(step, instance)
-                        for step in flow.steps])
-                Document.write([document], {
+                Document._approval_set_state([document], 'running', values={
                         'approval_instance': instance.id,
                         'approval_number': None,
                         })
-                Document._approval_set_state([document], 'running')
                 Log.add(instance, 'submit')
                 started.append(instance)
             for instance in started:
-                instance = cls(instance.id)
                 instance._advance()
         return started
 
@@ -735,15 +732,18 @@ class ApprovalInstanceStep(
                 'field_name', 'mode', 'timeout_hours', 'timeout_action',
                 'sequence']:
             getattr(cls, name).readonly = True
+        # a snapshot of the flow step's name in the requester's language
+        # at submission (the flow may change later)
+        cls.name.translate = False
 
     @classmethod
     def default_state(cls):
         return 'waiting'
 
     @classmethod
-    def copy_from(cls, step, instance):
+    def copy_from(cls, step):
         return cls(
-            instance=instance, sequence=step.sequence, name=step.name,
+            sequence=step.sequence, name=step.name,
             approver_type=step.approver_type, group=step.group,
             levels=step.levels, field_name=step.field_name, mode=step.mode,
             timeout_hours=step.timeout_hours,
@@ -768,8 +768,8 @@ class ApprovalTask(ModelSQL, ModelView):
     __string__ = "Approval Task"
     _rec_name = 'name'
 
-    # Fields the inbox lists do not show are loaded lazily: the search of
-    # a list then prefetches only the columns the list reads
+    # The relations and the long comment are loaded lazily: the search of
+    # an inbox list then prefetches only small columns
     instance = fields.Many2One(
         'oa.approval.instance', "Approval", required=True,
         ondelete='CASCADE', readonly=True, loading='lazy')
@@ -806,10 +806,9 @@ class ApprovalTask(ModelSQL, ModelView):
             ('normal', "Normal"),
             ('before', "Added Before"),
             ('after', "Added After"),
-            ], "Kind", required=True, readonly=True, loading='lazy')
+            ], "Kind", required=True, readonly=True)
     origin = fields.Many2One(
-        'oa.approval.task', "Origin", readonly=True, ondelete='SET NULL',
-        loading='lazy')
+        'oa.approval.task', "Origin", readonly=True, ondelete='SET NULL')
     comment = fields.Text(
         "Comment", states={
             'readonly': Eval('state') != 'pending',
@@ -826,10 +825,9 @@ class ApprovalTask(ModelSQL, ModelView):
             ('after', "After Me"),
             ], "Add Approver", states={
             'invisible': Eval('state') != 'pending',
-            }, loading='lazy')
+            })
     deadline = fields.DateTime("Deadline", readonly=True)
-    reminded_at = fields.DateTime(
-        "Reminded At", readonly=True, loading='lazy')
+    reminded_at = fields.DateTime("Reminded At", readonly=True)
     decided_at = fields.DateTime("Decided At", readonly=True)
     decided_by = fields.Many2One(
         'res.user', "Decided By", readonly=True, ondelete='SET NULL',

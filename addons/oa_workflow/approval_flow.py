@@ -27,19 +27,15 @@ RULES = [
 
 
 def document_models():
-    "Models that opted in to approvals: every subclass of ApprovalMixin"
+    """Models that opted in to approvals: every subclass of ApprovalMixin
+    (ir.model's cached name items)"""
     from .approval import ApprovalMixin
     pool = Pool()
     IrModel = pool.get('ir.model')
-    names = sorted(
-        name for name, klass in pool.iterobject()
-        if isinstance(klass, type) and issubclass(klass, ApprovalMixin)
-        and not getattr(klass, '__no_approval__', False))
-    strings = {}
-    if names:
-        for model in IrModel.search([('name', 'in', names)]):
-            strings[model.name] = model.string
-    return [(n, strings.get(n, n)) for n in names]
+    return sorted(
+        (name, string) for name, string in IrModel.get_name_items(
+            ApprovalMixin)
+        if not getattr(pool.get(name), '__no_approval__', False))
 
 
 class ConditionError(Exception):
