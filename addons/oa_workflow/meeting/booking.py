@@ -23,6 +23,7 @@ from trytond.tools import timezone as tz
 from trytond.transaction import Transaction, without_check_access
 
 from ..approval import ApprovalMixin, notify
+from ..overlap import BtreeGistMixin, overlapping_ids
 
 # States in which a booking holds its room
 ACTIVE = ('waiting', 'confirmed', 'checked_in')
@@ -59,7 +60,7 @@ def _database_checks_overlap():
     return backend.name == 'postgresql'
 
 
-class Booking(ApprovalMixin, Workflow, ModelSQL, ModelView):
+class Booking(BtreeGistMixin, ApprovalMixin, Workflow, ModelSQL, ModelView):
     "Meeting Room Booking"
     __name__ = 'oa.meeting.booking'
     __string__ = "Meeting Room Booking"
@@ -175,19 +176,6 @@ class Booking(ApprovalMixin, Workflow, ModelSQL, ModelView):
                 })
         # bookings go to approval through the Book button only
         cls._buttons['submit_approval']['invisible'] = True
-
-    @classmethod
-    def __register__(cls, module_name):
-        transaction = Transaction()
-        database = transaction.database
-        if backend.name == 'postgresql':
-            cursor = transaction.connection.cursor()
-            # the exclusion constraint compares the room with "=" in GiST
-            cursor.execute('CREATE EXTENSION IF NOT EXISTS btree_gist')
-            # has_extension() looks with another connection that cannot see
-            # the uncommitted extension yet
-            database._extensions[database.name]['btree_gist'] = True
-        super().__register__(module_name)
 
     @classmethod
     def default_company(cls):
@@ -327,39 +315,18 @@ class Booking(ApprovalMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def find_conflicts(cls, room, start, end, exclude=()):
-        "Bookings holding the room during [start, end)"
-        return cls.search([
-                ('room', '=', room.id),
-                ('state', 'in', list(ACTIVE)),
-                ('start', '<', end),
-                ('end', '>', start),
-                ('id', 'not in', [int(e) for e in exclude]),
-                ], order=[('start', 'ASC')])
+        "Bookings holding the room during [start, end), earliest first"
+        return cls.browse(overlapping_ids(
+                cls.__table__(), 'room', room, start, end, ACTIVE,
+                exclude=exclude))
 
     @classmethod
     def first_conflict(cls, room, start, end, exclude=()):
-        """A booking holding the room during [start, end), or None.
-
-        Active bookings of a room never overlap, so only the last one
-        starting before the end can hold the room: one probe of the
-        (room, start) index, whatever the number of bookings."""
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        where = ((table.room == int(room)) & table.state.in_(list(ACTIVE))
-            & (table.start < end))
-        exclude = [int(e) for e in exclude if int(e) >= 0]
-        if exclude:
-            where &= ~table.id.in_(exclude)
-        cursor.execute(*table.select(
-                table.id, table.end, where=where,
-                order_by=[table.start.desc], limit=1))
-        row = cursor.fetchone()
-        if row:
-            id_, row_end = row
-            if isinstance(row_end, str):  # SQLite
-                row_end = dt.datetime.fromisoformat(row_end)
-            if row_end > start:
-                return cls(id_)
+        "The last booking holding the room during [start, end), or None"
+        ids = overlapping_ids(
+            cls.__table__(), 'room', room, start, end, ACTIVE,
+            exclude=exclude, latest=True, limit=1)
+        return cls(ids[0]) if ids else None
 
     def _conflict_message(self, conflict):
         return gettext(

@@ -17,6 +17,8 @@ from trytond.tests.test_tryton import (
     DB_NAME, RouteTestCase, activate_module, with_transaction)
 from trytond.transaction import Transaction
 
+from .tools import create_flow
+
 HOUR = dt.timedelta(hours=1)
 
 
@@ -323,6 +325,39 @@ class MeetingTestCase(unittest.TestCase):
                     big, day + 2 * HOUR, day + 3 * HOUR))
 
     @with_transaction()
+    def test_conflicts_in_a_period(self):
+        "The conflict search lists the active bookings overlapping a period"
+        Booking = Pool().get('oa.meeting.booking')
+        data = setup_rooms()
+        users, big, small = data['users'], data['big'], data['small']
+        day = _tomorrow(0) + dt.timedelta(days=1)
+        li, wang = users['li'], users['wang']
+        with set_company(data['company']):
+            for hour in range(4):
+                book(big, "早会%s" % hour, day + hour * HOUR,
+                    day + hour * HOUR + HOUR / 2, li)
+            cancelled = book(big, "取消了", day + 5 * HOUR, day + 6 * HOUR, li)
+            Booking.cancel([cancelled])
+            # starts before the period and runs into it
+            running = book(big, "长会", day + 4 * HOUR, day + 7 * HOUR, li)
+            inside = book(big, "短会", day + 8 * HOUR, day + 9 * HOUR, wang)
+            ending = book(big, "尾会", day + 9.5 * HOUR, day + 11 * HOUR, wang)
+            book(big, "晚会", day + 11 * HOUR, day + 12 * HOUR, wang)
+            start, end = day + 5 * HOUR, day + 11 * HOUR
+
+            self.assertEqual(Booking.find_conflicts(big, start, end),
+                [running, inside, ending])
+            self.assertEqual(Booking.first_conflict(big, start, end), ending)
+            self.assertEqual(Booking.find_conflicts(
+                    big, start, end, exclude=[running, ending]), [inside])
+            self.assertEqual(Booking.find_conflicts(small, start, end), [])
+            # a period touching the bookings around it is free
+            self.assertEqual(Booking.find_conflicts(
+                    big, day + 3.5 * HOUR, day + 4 * HOUR), [])
+            self.assertIsNone(Booking.first_conflict(
+                    big, day + 3.5 * HOUR, day + 4 * HOUR))
+
+    @with_transaction()
     def test_bad_input(self):
         "End before start, start in the past, too many people: nothing done"
         pool = Pool()
@@ -355,21 +390,14 @@ class MeetingTestCase(unittest.TestCase):
         "A restricted room is booked through the approval engine"
         pool = Pool()
         Booking = pool.get('oa.meeting.booking')
-        Flow = pool.get('oa.approval.flow')
         Task = pool.get('oa.approval.task')
         data = setup_rooms()
         users, big = data['users'], data['big']
         big.restricted = True
         big.save()
         with set_company(data['company']):
-            Flow.create([{
-                        'name': "会议室审批", 'model': 'oa.meeting.booking',
-                        'steps': [('create', [{
-                                        'name': "行政审批",
-                                        'approver_type': 'users',
-                                        'users': [('add', [users['zhang'].id])],
-                                        }])],
-                        }])
+            create_flow(
+                'oa.meeting.booking', "会议室审批", users['zhang'], step="行政审批")
             booking = book(big, "董事会", _tomorrow(2), _tomorrow(3),
                 users['wang'])
             self.assertEqual(booking.state, 'waiting')

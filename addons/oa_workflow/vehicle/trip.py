@@ -7,7 +7,6 @@ two exclusion constraints on the time range guarantee it also under
 concurrent dispatching (their violation is turned into the same message)."""
 from sql.operators import Equal
 
-from trytond import backend
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.model import Exclude, Index, ModelSQL, ModelView, Workflow, fields
@@ -18,6 +17,7 @@ from trytond.sql.functions import TSRange
 from trytond.sql.operators import RangeOverlap
 from trytond.transaction import Transaction, without_check_access
 
+from ..overlap import BtreeGistMixin, overlapping_ids
 from .checks import CheckedValuesMixin, format_period, now
 
 # States in which a trip holds its vehicle and its driver
@@ -25,7 +25,8 @@ ACTIVE = ('planned', 'ongoing')
 RESOURCES = ('vehicle', 'driver')
 
 
-class Trip(CheckedValuesMixin, Workflow, ModelSQL, ModelView):
+class Trip(BtreeGistMixin, CheckedValuesMixin, Workflow, ModelSQL,
+        ModelView):
     "Vehicle Trip"
     __name__ = 'oa.vehicle.trip'
     __string__ = "Vehicle Trip"
@@ -140,17 +141,6 @@ class Trip(CheckedValuesMixin, Workflow, ModelSQL, ModelView):
                 })
 
     @classmethod
-    def __register__(cls, module_name):
-        transaction = Transaction()
-        database = transaction.database
-        if backend.name == 'postgresql':
-            cursor = transaction.connection.cursor()
-            # the exclusion constraints compare the ids with "=" in GiST
-            cursor.execute('CREATE EXTENSION IF NOT EXISTS btree_gist')
-            database._extensions[database.name]['btree_gist'] = True
-        super().__register__(module_name)
-
-    @classmethod
     def default_company(cls):
         return Transaction().context.get('company')
 
@@ -185,15 +175,10 @@ class Trip(CheckedValuesMixin, Workflow, ModelSQL, ModelView):
     # Checks
     @classmethod
     def find_conflicts(cls, resource, record_id, start, end, exclude=()):
-        "Active trips holding the vehicle or the driver during [start, end)"
-        with without_check_access():
-            return cls.search([
-                    (resource, '=', record_id),
-                    ('state', 'in', list(ACTIVE)),
-                    ('start', '<', end),
-                    ('end', '>', start),
-                    ('id', 'not in', [int(e) for e in exclude]),
-                    ], order=[('start', 'ASC')], limit=1)
+        "The first active trip holding the resource during [start, end)"
+        return cls.browse(overlapping_ids(
+                cls.__table__(), resource, record_id, start, end, ACTIVE,
+                exclude=exclude, limit=1))
 
     def _conflict_message(self, resource, conflict):
         return gettext(
