@@ -237,8 +237,7 @@ class Requisition(ApprovalMixin, Workflow, ModelSQL, ModelView):
                         department=requisition.department,
                         employee=requisition.employee,
                         note=line.note))
-        Move.save(moves)
-        Move.post(moves)
+        Move.save_and_post(moves)
         cls.write(requisitions, {'issued_at': max(
                     m.posted_at for m in moves)} if moves else {})
 

@@ -9,7 +9,7 @@ from trytond.model import (
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 
 class StockTaking(Workflow, ModelSQL, ModelView):
@@ -169,9 +169,7 @@ class StockTaking(Workflow, ModelSQL, ModelView):
                         stocktaking=line.stocktaking,
                         note=line.note))
         Line.save(lines)
-        with without_check_access():
-            Move.save(moves)
-            Move.post(moves)
+        Move.save_and_post(moves)
 
     @classmethod
     @ModelView.button
