@@ -2,19 +2,19 @@
 """Requisitions of office supplies (领用单)
 
 An employee lists the items and quantities, submits the requisition to the
-approval flows of ``oa.supply.requisition`` (``ApprovalMixin``); when it is
-approved the items are issued: one requisition-out move per line is posted
-and the stock decreases. A requisition above the available stock is refused
-at submission and again at issue (under row lock)."""
+approval flows of ``oa.supply.requisition`` (``ApprovalWorkflowMixin``);
+when it is approved the items are issued: one requisition-out move per line
+is posted and the stock decreases. A requisition above the available stock is
+refused at submission and again at issue (under row lock)."""
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
-from ..approval import ApprovalMixin
+from ..approval_workflow import ApprovalWorkflowMixin
 
 STATES = [
     ('draft', "Draft"),
@@ -25,7 +25,7 @@ STATES = [
     ]
 
 
-class Requisition(ApprovalMixin, Workflow, ModelSQL, ModelView):
+class Requisition(ApprovalWorkflowMixin, Workflow, ModelSQL, ModelView):
     "Office Supply Requisition"
     __name__ = 'oa.supply.requisition'
     __string__ = "Office Supply Requisition"
@@ -60,6 +60,16 @@ class Requisition(ApprovalMixin, Workflow, ModelSQL, ModelView):
     issued_at = fields.DateTime("Issued At", readonly=True)
 
     del _states
+
+    # the approver may not be allowed to write the requisition nor the stock:
+    # the transitions run without access check
+    _approval_transitions = {
+        'approved': 'issue',
+        'rejected': 'reject',
+        'cancelled': 'cancel',
+        'returned': 'draft',
+        'withdrawn': 'draft',
+        }
 
     @classmethod
     def __setup__(cls):
@@ -258,35 +268,12 @@ class Requisition(ApprovalMixin, Workflow, ModelSQL, ModelView):
     def reject(cls, requisitions):
         pass
 
-    # Approval hooks (the approver may not be allowed to write the
-    # requisition nor the stock otherwise)
+    # Approval hooks
     def approval_get_requester(self):
         return self.requester.id
 
     def approval_get_employee(self):
         return self.employee or self.requester.employee
-
-    @classmethod
-    def approval_approved(cls, requisitions):
-        with without_check_access():
-            cls.issue(requisitions)
-
-    @classmethod
-    def approval_rejected(cls, requisitions):
-        with without_check_access():
-            cls.reject(requisitions)
-
-    @classmethod
-    def approval_cancelled(cls, requisitions):
-        with without_check_access():
-            cls.cancel(requisitions)
-
-    @classmethod
-    def approval_returned(cls, requisitions):
-        with without_check_access():
-            cls.draft(requisitions)
-
-    approval_withdrawn = approval_returned
 
 
 class RequisitionLine(ModelSQL, ModelView):

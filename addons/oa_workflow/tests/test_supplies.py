@@ -19,6 +19,8 @@ from trytond.tests.test_tryton import (
     DB_NAME, activate_module, with_transaction)
 from trytond.transaction import Transaction
 
+from .tools import create_flow
+
 
 def setup_supplies(stock=None):
     """A company with two departments, an employee in each (with a user),
@@ -114,21 +116,12 @@ class SuppliesTestCase(unittest.TestCase):
     def test_requisition_approved_stock_decreases(self):
         "A requisition is approved through the engine, then issued"
         pool = Pool()
-        Flow = pool.get('oa.approval.flow')
         Task = pool.get('oa.approval.task')
         Requisition = pool.get('oa.supply.requisition')
         data = setup_supplies({'PEN': 20, 'A4': 10})
         users, items = data['users'], data['items']
         with set_company(data['company']):
-            Flow.create([{
-                        'name': "领用审批",
-                        'model': 'oa.supply.requisition',
-                        'steps': [('create', [{
-                                        'name': "主管审批",
-                                        'approver_type': 'users',
-                                        'users': [('add', [users['wang'].id])],
-                                        }])],
-                        }])
+            create_flow('oa.supply.requisition', "领用审批", users['wang'])
             req = requisition(
                 users['liu'], [(items['PEN'], 3), (items['A4'], 2)])
             self.assertEqual(req.department, data['sales'])
@@ -165,6 +158,37 @@ class SuppliesTestCase(unittest.TestCase):
                 Task.reject([task])
             self.assertEqual(Requisition(other.id).state, 'rejected')
             self.assertEqual(stock_of(items['PEN']), (17, 17))
+
+    @with_transaction()
+    def test_requisition_approval_outcomes(self):
+        "Returned, withdrawn and ended approvals issue nothing"
+        pool = Pool()
+        Instance = pool.get('oa.approval.instance')
+        Task = pool.get('oa.approval.task')
+        Requisition = pool.get('oa.supply.requisition')
+        data = setup_supplies({'PEN': 20})
+        users, pen = data['users'], data['items']['PEN']
+        with set_company(data['company']):
+            create_flow('oa.supply.requisition', "领用审批", users['wang'])
+            reqs = [requisition(users['liu'], [(pen, 2)]) for _ in range(3)]
+            with Transaction().set_user(users['liu'].id):
+                Requisition.request(reqs)
+            returned, withdrawn, ended = reqs
+            task, = Task.search([
+                    ('instance', '=', returned.approval_instance.id),
+                    ('state', '=', 'pending')])
+            with Transaction().set_user(users['wang'].id):
+                Task.send_back([task])
+            with Transaction().set_user(users['liu'].id):
+                Requisition.withdraw_approval([withdrawn])
+            Instance.force_end([ended.approval_instance])
+            self.assertEqual(
+                [(r.approval_state, r.state)
+                    for r in Requisition.browse(reqs)],
+                [('returned', 'draft'), ('withdrawn', 'draft'),
+                    ('cancelled', 'cancelled')])
+            self.assertEqual(stock_of(pen), (20, 20))
+            self.assertFalse(any(r.moves for r in Requisition.browse(reqs)))
 
     @with_transaction()
     def test_requisition_without_flow_issued_at_once(self):
@@ -206,21 +230,13 @@ class SuppliesTestCase(unittest.TestCase):
     def test_stock_gone_at_approval_refused(self):
         "The stock is checked again when the requisition is issued"
         pool = Pool()
-        Flow = pool.get('oa.approval.flow')
         Task = pool.get('oa.approval.task')
         Requisition = pool.get('oa.supply.requisition')
         data = setup_supplies({'PEN': 4})
         users, pen = data['users'], data['items']['PEN']
         with set_company(data['company']):
-            Flow.create([{
-                        'name': "领用审批",
-                        'model': 'oa.supply.requisition',
-                        'steps': [('create', [{
-                                        'name': "审批",
-                                        'approver_type': 'users',
-                                        'users': [('add', [users['wang'].id])],
-                                        }])],
-                        }])
+            create_flow(
+                'oa.supply.requisition', "领用审批", users['wang'], step="审批")
             first = requisition(users['liu'], [(pen, 3)])
             second = requisition(users['chen'], [(pen, 3)])
             for req, user in [(first, 'liu'), (second, 'chen')]:

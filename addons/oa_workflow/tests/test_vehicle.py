@@ -19,6 +19,8 @@ from trytond.tests.test_tryton import (
     DB_NAME, activate_module, drop_db, with_transaction)
 from trytond.transaction import Transaction
 
+from .tools import create_flow
+
 HOUR = dt.timedelta(hours=1)
 
 
@@ -115,21 +117,13 @@ class VehicleTestCase(unittest.TestCase):
         "A request goes through approval, is dispatched, departs, returns"
         pool = Pool()
         Request = pool.get('oa.vehicle.request')
-        Flow = pool.get('oa.approval.flow')
         Task = pool.get('oa.approval.task')
         Vehicle = pool.get('oa.vehicle')
         Trip = pool.get('oa.vehicle.trip')
         data = setup_fleet()
         users, van = data['users'], data['van']
         with set_company(data['company']):
-            Flow.create([{
-                        'name': "用车审批", 'model': 'oa.vehicle.request',
-                        'steps': [('create', [{
-                                        'name': "主管审批",
-                                        'approver_type': 'users',
-                                        'users': [('add', [users['li'].id])],
-                                        }])],
-                        }])
+            create_flow('oa.vehicle.request', "用车审批", users['li'])
             record = request(users['wang'], "浦东机场",
                 _tomorrow(1), _tomorrow(5), passengers=3)
             self.assertEqual(record.requester, users['wang'])
@@ -173,6 +167,42 @@ class VehicleTestCase(unittest.TestCase):
             van = Vehicle(van.id)
             self.assertEqual(van.status, 'available')
             self.assertEqual(van.odometer, 10135)
+
+    @with_transaction()
+    def test_request_approval_outcomes(self):
+        "Rejected, returned, withdrawn and ended approvals move the request"
+        pool = Pool()
+        Request = pool.get('oa.vehicle.request')
+        Instance = pool.get('oa.approval.instance')
+        Task = pool.get('oa.approval.task')
+        data = setup_fleet()
+        wang, li = data['users']['wang'], data['users']['li']
+        with set_company(data['company']):
+            create_flow('oa.vehicle.request', "用车审批", li)
+            records = []
+            for hour, destination in enumerate(["虹桥", "浦东", "松江", "嘉定"]):
+                records.append(request(wang, destination,
+                        _tomorrow(2 * hour + 1), _tomorrow(2 * hour + 2)))
+            with Transaction().set_user(wang.id):
+                Request.submit(records)
+            rejected, returned, withdrawn, ended = records
+            self.assertEqual({r.state for r in records}, {'waiting'})
+
+            def task(record):
+                task, = Task.search([
+                        ('instance', '=', record.approval_instance.id),
+                        ('state', '=', 'pending')])
+                return task
+            with Transaction().set_user(li.id):
+                Task.reject([task(rejected)])
+                Task.send_back([task(returned)])
+            with Transaction().set_user(wang.id):
+                Request.withdraw_approval([withdrawn])
+            Instance.force_end([ended.approval_instance])
+            self.assertEqual(
+                [(r.approval_state, r.state) for r in Request.browse(records)],
+                [('rejected', 'rejected'), ('returned', 'draft'),
+                    ('withdrawn', 'draft'), ('cancelled', 'cancelled')])
 
     @with_transaction()
     def test_employees_see_their_own_requests(self):

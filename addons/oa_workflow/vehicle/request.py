@@ -15,14 +15,15 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
-from ..approval import ApprovalMixin, notify
+from ..approval import notify
+from ..approval_workflow import ApprovalWorkflowMixin
 from .checks import CheckedValuesMixin, format_period, now
 
 # Tolerance for "in the past" (the user takes time to fill the form)
 PAST_TOLERANCE = dt.timedelta(minutes=5)
 
 
-class Request(CheckedValuesMixin, ApprovalMixin, Workflow, ModelSQL,
+class Request(CheckedValuesMixin, ApprovalWorkflowMixin, Workflow, ModelSQL,
         ModelView):
     "Vehicle Request"
     __name__ = 'oa.vehicle.request'
@@ -78,6 +79,12 @@ class Request(CheckedValuesMixin, ApprovalMixin, Workflow, ModelSQL,
     del _draft, _dispatch
 
     _checked_fields = {'start', 'end', 'passengers', 'destination', 'state'}
+    # run without access check: the approver may not be allowed to write the
+    # request otherwise
+    _approval_transitions = {
+        'approved': 'approve',
+        'rejected': 'reject',
+        }
 
     @classmethod
     def __setup__(cls):
@@ -320,7 +327,7 @@ class Request(CheckedValuesMixin, ApprovalMixin, Workflow, ModelSQL,
     def draft(cls, requests):
         pass
 
-    # Approval hooks (the approver may not be allowed to write the request)
+    # Approval hooks
     def approval_get_requester(self):
         return self.requester.id
 
@@ -328,25 +335,20 @@ class Request(CheckedValuesMixin, ApprovalMixin, Workflow, ModelSQL,
         return self.employee or self.requester.employee
 
     @classmethod
-    def approval_approved(cls, requests):
+    def _approval_back(cls, requests, state):
+        """Put the requests still waiting in the state: written, not a
+        transition (the Cancel button has none from waiting, the draft one
+        takes back rejected and cancelled requests too)"""
         with without_check_access():
-            cls.approve(requests)
-
-    @classmethod
-    def approval_rejected(cls, requests):
-        with without_check_access():
-            cls.reject(requests)
+            cls.write([r for r in requests if r.state == 'waiting'],
+                {'state': state})
 
     @classmethod
     def approval_cancelled(cls, requests):
-        with without_check_access():
-            cls.write([r for r in requests if r.state == 'waiting'],
-                {'state': 'cancelled'})
+        cls._approval_back(requests, 'cancelled')
 
     @classmethod
     def approval_returned(cls, requests):
-        with without_check_access():
-            cls.write([r for r in requests if r.state == 'waiting'],
-                {'state': 'draft'})
+        cls._approval_back(requests, 'draft')
 
     approval_withdrawn = approval_returned
