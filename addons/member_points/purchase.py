@@ -106,13 +106,17 @@ class Purchase(Workflow, ModelSQL, ModelView):
         """Confirm the draft purchases and earn their points.
 
         The Workflow transition draft -> confirmed done set-based: a few
-        statements over all the purchases (one slice on PostgreSQL) instead
-        of a read, a write and a log per record."""
+        statements over all the purchases instead of a read, a write and a
+        log per record. PostgreSQL takes them in one slice; on SQLite (slices
+        of MAX_QUERY_PARAMS) a member upgraded by a slice earns at the rate of
+        the new tier in the next ones."""
         pool = Pool()
         Member = pool.get('member.member')
         Line = pool.get('member.points.line')
-        for ids in id_slices([p.id for p in purchases]):
+        slices = id_slices([p.id for p in purchases])
+        for ids in slices:
             cls.check_members_active(ids)
+        for ids in slices:
             entries = cls.points_entries(ids)
             if entries is None:
                 continue
