@@ -231,15 +231,16 @@ def orm_earn(transaction):
     from trytond.pool import Pool
     from trytond.tools import grouped_slice
     Purchase = Pool().get('member.purchase')
-    # the batch job confirms by slices of records (as a cron does); one
-    # transaction for the whole batch
     cursor = transaction.connection.cursor()
     cursor.execute(
         "SELECT id FROM member_purchase WHERE state = 'draft' AND id <= %s "
         "ORDER BY id", (EARN_LIMIT,))
-    ids = [i for i, in cursor]
-    for sub_ids in grouped_slice(ids, 1000):
-        Purchase.confirm(Purchase.browse(list(sub_ids)))
+    # Each record browsed asserts that all the ids of its list are integers:
+    # browse by small lists (confirm reads no field, so no prefetch is lost)
+    purchases = [p for ids in grouped_slice([i for i, in cursor], 100)
+        for p in Purchase.browse(list(ids))]
+    # the whole batch in one call (confirm is set-based)
+    Purchase.confirm(purchases)
 
 
 def sql_earn(transaction):

@@ -4,15 +4,18 @@ from collections import defaultdict
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from sql import Cast, Values
+from sql import Cast, Literal, Null, Values
 from sql.aggregate import Sum
-from sql.conditionals import Coalesce
+from sql.conditionals import Case, Coalesce
+from sql.functions import CurrentTimestamp
+from sql.operators import Concat
 
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     Check, DeactivableMixin, Index, ModelSQL, ModelView, Unique, Workflow,
     fields, sequence_ordered)
+from trytond.model.fields import SQL_OPERATORS
 from trytond.model.exceptions import ValidationError
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
@@ -44,6 +47,24 @@ def invalidate_cache(Model, ids):
             cache_cls = cache[Model.__name__]
             for id_ in ids:
                 cache_cls.pop(id_, None)
+
+
+def id_slices(ids):
+    """Slices of ids to filter with SQL_OPERATORS['in']: all of them at once
+    where the backend takes an array parameter (PostgreSQL)"""
+    ids = list(ids)
+    if backend.Database.has_array():
+        return [ids] if ids else []
+    return [list(s) for s in grouped_slice(ids, backend.MAX_QUERY_PARAMS)]
+
+
+def clear_cache(*Models):
+    "Clear the transaction caches of Models after set-based SQL updates"
+    transaction = Transaction()
+    transaction.counter += 1
+    for cache in transaction.cache.values():
+        for Model in Models:
+            cache.pop(Model.__name__, None)
 
 
 class Tier(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
@@ -84,6 +105,18 @@ class Tier(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
                 and (amount or 0) >= self.threshold_amount):
             return True
         return False
+
+    def reached_sql(self, points, amount):
+        "Return the SQL condition of reached on the points and amount columns"
+        if self.threshold_points is None and self.threshold_amount is None:
+            return Literal(True)
+        condition = Literal(False)
+        if self.threshold_points is not None:
+            condition |= Coalesce(points, 0) >= self.threshold_points
+        if self.threshold_amount is not None:
+            condition |= Coalesce(amount, 0) >= Cast(
+                self.threshold_amount, 'NUMERIC')
+        return condition
 
     @classmethod
     def best(cls, points, amount, tiers=None):
@@ -218,6 +251,12 @@ class Member(Workflow, ModelSQL, ModelView):
         if self.code:
             return f'{self.code} - {self.party.rec_name}'
         return self.party.rec_name
+
+    @staticmethod
+    def rec_name_sql(member, party):
+        "Return the SQL expression of rec_name on the member and party tables"
+        party_name = Coalesce(party.name, Concat(Concat('[', party.code), ']'))
+        return Concat(Coalesce(Concat(member.code, ' - '), ''), party_name)
 
     @classmethod
     def search_rec_name(cls, name, clause):
@@ -433,41 +472,77 @@ class Member(Workflow, ModelSQL, ModelView):
         invalidate_cache(cls, list(deltas))
 
     @classmethod
+    def add_points(cls, entries):
+        """Add to the balances and cumulative points and amount of the members
+        the ledger entries (a query of member, points and amount of earning
+        lines) with one UPDATE"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        total = entries.select(entries.member,
+            Sum(entries.points).as_('points'),
+            Sum(Coalesce(entries.amount, 0)).as_('amount'),
+            group_by=[entries.member])
+        cursor.execute(*table.update(
+                [table.balance, table.cumulative_points,
+                    table.cumulative_amount],
+                [table.balance + total.points,
+                    Coalesce(table.cumulative_points, 0) + total.points,
+                    Coalesce(table.cumulative_amount, 0) + total.amount],
+                from_=[total], where=table.id == total.member))
+        clear_cache(cls)
+
+    @classmethod
     def update_tiers(cls, members, date=None):
         "Upgrade members whose cumulative points or amount reach a tier"
+        Date = Pool().get('ir.date')
+        date = date or Date.today()
+        table = cls.__table__()
+        for sub_ids in id_slices({int(m) for m in members}):
+            cls.upgrade_tiers(table.select(
+                    table.id.as_('member'), Literal(date).as_('date'),
+                    where=SQL_OPERATORS['in'](table.id, sub_ids)))
+
+    @classmethod
+    def upgrade_tiers(cls, candidates):
+        """Upgrade the members of candidates (a query of member and date)
+        whose cumulative points or amount reach a higher tier than theirs and
+        record the history at date, in two statements"""
         pool = Pool()
         Tier = pool.get('member.tier')
         History = pool.get('member.tier.history')
-        Date = pool.get('ir.date')
-        date = date or Date.today()
-        ids = list({int(m) for m in members})
-        invalidate_cache(cls, ids)
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
         tiers = Tier.search([])
-        positions = {t.id: i for i, t in enumerate(tiers)}
-        histories = []
-        to_write = defaultdict(list)
-        # read() fetches the values by slices, without a record per member
-        for values in cls.read(ids,
-                ['tier', 'cumulative_points', 'cumulative_amount']):
-            best, _ = Tier.best(values['cumulative_points'],
-                values['cumulative_amount'], tiers)
-            current = values['tier']
-            if not best or best.id == current:
-                continue
-            if current in positions and (
-                    positions[best.id] <= positions[current]):
-                continue
-            histories.append({
-                    'member': values['id'], 'date': date,
-                    'from_tier': current, 'to_tier': best.id,
-                    'reason': 'upgrade',
-                    })
-            to_write[best.id].append(values['id'])
-        if to_write:
-            cls.write(*(x for tier, upgraded in to_write.items()
-                    for x in (
-                        browse_sliced(cls, upgraded), {'tier': tier})))
-            History.create(histories)
+        if not tiers:
+            return
+        table = cls.__table__()
+        history = History.__table__()
+
+        def reached(value):
+            "CASE giving value(index, tier) of the highest tier reached"
+            return Case(*((t.reached_sql(
+                            table.cumulative_points, table.cumulative_amount),
+                        value(i, t)) for i, t in reversed(list(
+                            enumerate(tiers)))), else_=Null)
+        best = reached(lambda i, t: t.id)
+        current = Case(*((table.tier == t.id, i)
+                for i, t in enumerate(tiers)), else_=-1)
+        upgrade = Coalesce(reached(lambda i, t: i), -1) > current
+        cursor.execute(*history.insert(
+                [history.create_uid, history.create_date, history.member,
+                    history.date, history.from_tier, history.to_tier,
+                    history.reason],
+                table.join(candidates,
+                    condition=candidates.member == table.id).select(
+                    Literal(transaction.user), CurrentTimestamp(),
+                    table.id, candidates.date, table.tier, best,
+                    Literal('upgrade'), where=upgrade)))
+        cursor.execute(*table.update(
+                [table.tier, table.write_uid, table.write_date],
+                [best, transaction.user, CurrentTimestamp()],
+                where=upgrade & table.id.in_(
+                    candidates.select(candidates.member))))
+        clear_cache(cls)
 
     @classmethod
     def earn(cls, member, amounts, origin, date=None, description=None):

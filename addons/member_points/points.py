@@ -1,13 +1,14 @@
 # This file is part of the member_points module.
 from collections import defaultdict
+from contextlib import contextmanager
 from decimal import ROUND_DOWN, Decimal
 
 from dateutil.relativedelta import relativedelta
-from sql import Cast, Literal, Null
+from sql import Cast, Column, Literal, Null, Table, Values
 from sql.operators import Exists
 from sql.aggregate import Sum
 from sql.conditionals import Case
-from sql.functions import CurrentTimestamp
+from sql.functions import CurrentTimestamp, Div, Round
 from sql.operators import Concat
 
 from trytond import backend
@@ -97,6 +98,32 @@ class Rule(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
         points = (Decimal(amount) * rate).quantize(
             Decimal(1), rounding=ROUND_DOWN)
         return max(int(points), 0)
+
+    @classmethod
+    def rates_table(cls, pairs, rules=None):
+        """Return a VALUES table of tier, category, numerator and denominator
+        of the rate of each (tier id, category id) pair (0 for none)"""
+        pool = Pool()
+        Tier = pool.get('member.tier')
+        Category = pool.get('product.category')
+        if rules is None:
+            rules = cls.search([])
+        rows = []
+        for tier, category in pairs:
+            rate = cls.get_rate(
+                Tier(tier) if tier else None,
+                Category(category) if category else None, rules)
+            rows.append([tier, category, *rate.as_integer_ratio()])
+        return Values(rows)
+
+    @staticmethod
+    def points_sql(amount, numerator, denominator):
+        """Return the SQL expression of points_of for amount (2 decimals) at
+        the rate numerator / denominator: exact integer arithmetic rounded
+        down, on every backend (no float on SQLite)"""
+        cents = Cast(Round(amount * 100), 'BIGINT')
+        return Cast(Div(cents * Cast(numerator, 'NUMERIC'),
+                Cast(denominator * 100, 'NUMERIC')), 'INTEGER')
 
     @classmethod
     def compute_points(cls, member, category, amount, rules=None):
@@ -197,6 +224,64 @@ class Line(ModelSQL, ModelView):
         config = Configuration(1)
         if config.expiry_months:
             return date + relativedelta(months=config.expiry_months)
+
+    @classmethod
+    def expiry_dates_sql(cls, dates, date_column):
+        """Return the table (or None) to LEFT JOIN on date_column and the
+        expression of compute_expiry_date for it: computed in Python once
+        per date"""
+        rows = [[d, e] for d, e in (
+                (d, cls.compute_expiry_date(d)) for d in dates) if e]
+        if not rows:
+            return None, Cast(Null, cls.expiry_date.sql_type().base)
+        table = Values(rows)
+        return table, table.column2
+
+    @classmethod
+    def origin_sql(cls, Model, id_column):
+        "Return the SQL expression of the origin Model,id stored in origin"
+        return Concat(Model.__name__ + ',',
+            Cast(id_column, cls.origin.sql_type().base))
+
+    @classmethod
+    @contextmanager
+    def entries_table(cls, entries):
+        """Materialize in a temporary table, for the statements of the block,
+        the query of ledger entries: member, type, points, amount, date,
+        origin, description and expiry_date"""
+        cursor = Transaction().connection.cursor()
+        table = Table('member_points_entries')
+        names = ['member', 'type', 'points', 'amount', 'date', 'origin',
+            'description', 'expiry_date']
+        # CREATE TABLE AS takes no parameter on PostgreSQL
+        cursor.execute('CREATE TEMPORARY TABLE "%s" (%s)' % (
+                table._name, ', '.join('"%s" %s' % (
+                        n, cls._fields[n].sql_type().base) for n in names)))
+        cursor.execute(*table.insert(
+                [Column(table, n) for n in names],
+                entries.select(*(Column(entries, n) for n in names))))
+        yield table
+        # Not in a finally: an error rolls the creation back
+        cursor.execute('DROP TABLE "%s"' % table._name)
+
+    @classmethod
+    def insert_entries(cls, entries):
+        """Insert in one statement the lines of entries (a table as made by
+        entries_table) of positive lines (nothing consumed)"""
+        transaction = Transaction()
+        cursor = transaction.connection.cursor()
+        table = cls.__table__()
+        cursor.execute(*table.insert(
+                [table.create_uid, table.create_date, table.member,
+                    table.type, table.points, table.remaining, table.amount,
+                    table.date, table.origin, table.description,
+                    table.expiry_date],
+                entries.select(
+                    Literal(transaction.user), CurrentTimestamp(),
+                    entries.member, entries.type, entries.points,
+                    entries.points, entries.amount, entries.date,
+                    entries.origin, entries.description,
+                    entries.expiry_date)))
 
     @classmethod
     def sum_points(cls, member, to_date=None):
@@ -465,8 +550,7 @@ class Line(ModelSQL, ModelView):
                     Literal(transaction.user), CurrentTimestamp(),
                     expiring.member, Literal(date), Literal('expire'),
                     -expiring.remaining, Literal(0),
-                    Concat(cls.__name__ + ',',
-                        Cast(expiring.id, cls.origin.sql_type().base)),
+                    cls.origin_sql(cls, expiring.id),
                     Literal(None),
                     where=condition(expiring))))
         # 2. Decrease the balances (one aggregate, joined: not a subquery

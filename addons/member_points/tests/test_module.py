@@ -213,6 +213,122 @@ class MemberPointsTestCase(ModuleTestCase):
             (silver, gold, 'upgrade'))
 
     @with_transaction()
+    def test_batch_confirm(self):
+        "A batch of purchases earns as one purchase at a time would"
+        pool = Pool()
+        Configuration = pool.get('member.configuration')
+        Category = pool.get('product.category')
+        Purchase = pool.get('member.purchase')
+        Line = pool.get('member.points.line')
+        History = pool.get('member.tier.history')
+        Log = pool.get('ir.model.log')
+        config = Configuration(1)
+        config.referral_first_points = 50
+        config.referral_percentage = Decimal(10)
+        config.save()
+        silver, gold = create_tiers()
+        wine, tea = Category.create([{'name': "Wine"}, {'name': "Tea"}])
+        red, = Category.create([{'name': "Red", 'parent': wine.id}])
+        create_rule(rate=Decimal(3), category=wine, sequence=1)
+        create_rule(rate=Decimal('0.15'), category=tea, sequence=2)
+        create_rule(rate=Decimal(1), sequence=10)
+        introducer = create_member("Introducer")
+        gone = create_member("Gone")
+        a = create_member("A", introducer=introducer)
+        b = create_member("B", introducer=introducer, tier=gold)
+        c = create_member("C", introducer=gone)
+        purchase(b, '10')  # before the batch: 20 points, 50 + 2 referral
+        gone.suspend([gone])
+        today = datetime.date.today()
+        day = today - relativedelta(days=3)
+
+        def draft(member, amount, category=None, date=today):
+            return Purchase(member=member, amount=Decimal(amount),
+                category=category, date=date, reference=f"P{amount}")
+        batch = [
+            draft(a, '99.99', date=day),  # 99, first earning of A: 50 + 9
+            draft(a, '310', red),  # 930 then gold (1029), 93
+            draft(b, '33.33', red),  # 33.33 x 3 x 2 = 199.98: 199, 19
+            draft(c, '66.67', tea),  # 10.0005: 10, introducer not active
+            draft(c, '0.50'),  # no point, the amount counts
+            ]
+        Purchase.save(batch)
+        confirmed = purchase(c, '1')
+        Purchase.confirm(batch + [confirmed])
+
+        self.assertEqual([p.state for p in batch], ['confirmed'] * 5)
+        lines = Line.search([
+                ('origin', 'in', [str(p) for p in batch + [confirmed]]),
+                ], order=[('id', 'ASC')])
+        self.assertEqual(sorted(
+                (str(l.origin), l.member.party.name, l.type, l.points,
+                    l.remaining, l.amount, l.expiry_date, l.date)
+                for l in lines), sorted([
+                    (str(batch[0]), "A", 'earn', 99, 99, Decimal('99.99'),
+                        day + relativedelta(months=24), day),
+                    (str(batch[0]), "Introducer", 'referral', 59, 59, None,
+                        day + relativedelta(months=24), day),
+                    (str(batch[1]), "A", 'earn', 930, 930, Decimal(310),
+                        today + relativedelta(months=24), today),
+                    (str(batch[1]), "Introducer", 'referral', 93, 93, None,
+                        today + relativedelta(months=24), today),
+                    (str(batch[2]), "B", 'earn', 199, 199, Decimal('33.33'),
+                        today + relativedelta(months=24), today),
+                    (str(batch[2]), "Introducer", 'referral', 19, 19, None,
+                        today + relativedelta(months=24), today),
+                    (str(batch[3]), "C", 'earn', 10, 10, Decimal('66.67'),
+                        today + relativedelta(months=24), today),
+                    (str(batch[4]), "C", 'earn', 0, 0, Decimal('0.50'),
+                        today + relativedelta(months=24), today),
+                    (str(confirmed), "C", 'earn', 1, 1, Decimal(1),
+                        today + relativedelta(months=24), today),
+                    ]))
+        referral = [l for l in lines if l.type == 'referral'][0]
+        self.assertEqual(referral.description,
+            f'Referral reward for "{a.code} - A"')
+        self.assertEqual(
+            [(m.balance, m.cumulative_points, m.cumulative_amount, m.tier)
+                for m in map(reload, [a, b, c, introducer])], [
+                (1029, 1029, Decimal('409.99'), gold),
+                (219, 219, Decimal('43.33'), gold),
+                (11, 11, Decimal('68.17'), silver),
+                (52 + 59 + 93 + 19, 52 + 59 + 93 + 19, 0, silver),
+                ])
+        history, = History.search([('member', '=', a.id)])
+        self.assertEqual(
+            (history.date, history.from_tier, history.to_tier,
+                history.reason), (day, silver, gold, 'upgrade'))
+        log, = Log.search([
+                ('resource', '=', str(batch[1])),
+                ('event', '=', 'transition'),
+                ])
+        self.assertEqual(log.target, 'state:confirmed')
+
+        # Confirming again changes nothing
+        Purchase.confirm(batch)
+        self.assertEqual(reload(a).balance, 1029)
+        self.assertEqual(Line.search_count([
+                    ('origin', 'in', [str(p) for p in batch])]), 8)
+
+    @with_transaction()
+    def test_batch_confirm_member_not_active(self):
+        "A batch with a member not active is refused and changes nothing"
+        pool = Pool()
+        Purchase = pool.get('member.purchase')
+        Member = pool.get('member.member')
+        create_rule()
+        a = create_member("A")
+        b = create_member("B")
+        batch = [Purchase(member=m, amount=Decimal(10)) for m in [a, b]]
+        Purchase.save(batch)
+        Member.suspend([b])
+        with self.assertRaises(AccessError) as cm:
+            Purchase.confirm(batch)
+        self.assertIn(b.rec_name, cm.exception.message)
+        self.assertEqual([reload(p).state for p in batch], ['draft'] * 2)
+        self.assertEqual(reload(a).balance, 0)
+
+    @with_transaction()
     def test_upgrade_by_amount_without_points(self):
         "The amount of purchases without points counts for the tiers"
         pool = Pool()
