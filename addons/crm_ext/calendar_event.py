@@ -179,6 +179,19 @@ class Event(Workflow, ModelSQL, ModelView):
         organizer = cls.default_organizer()
         return [organizer] if organizer else []
 
+    @classmethod
+    def default_opportunity(cls):
+        return Transaction().context.get('crm_opportunity')
+
+    @classmethod
+    def default_party(cls):
+        pool = Pool()
+        Opportunity = pool.get('sale.opportunity')
+        opportunity = Transaction().context.get('crm_opportunity')
+        if opportunity:
+            party = Opportunity(opportunity).party
+            return party.id if party else None
+
     @fields.depends('start', 'end', 'type')
     def on_change_start(self):
         if self.start and self.type != 'todo' and (
@@ -524,6 +537,16 @@ class Party(metaclass=PoolMeta):
         Event = pool.get('crm.event')
         super()._crm_transfer_plans(parties, previous, employee)
         Event.transfer_plans(parties, previous, employee)
+
+
+class Opportunity(metaclass=PoolMeta):
+    __name__ = 'sale.opportunity'
+
+    events = fields.One2Many(
+        'crm.event', 'opportunity', "Plans and Events", readonly=True,
+        help="The appointments, meetings, calls and to-dos planned for the "
+        "deal; plan a new one with \"Calendar Events\" in the relate "
+        "menu.")
 
 
 class Rule(metaclass=PoolMeta):

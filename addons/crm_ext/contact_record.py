@@ -118,7 +118,17 @@ class ContactRecord(ModelSQL, ModelView):
 
     @classmethod
     def default_party(cls):
-        return Transaction().context.get('crm_party')
+        pool = Pool()
+        Opportunity = pool.get('sale.opportunity')
+        context = Transaction().context
+        if context.get('crm_opportunity'):
+            party = Opportunity(context['crm_opportunity']).party
+            return party.id if party else None
+        return context.get('crm_party')
+
+    @classmethod
+    def default_opportunity(cls):
+        return Transaction().context.get('crm_opportunity')
 
     @fields.depends('party', 'date')
     def on_change_with_next_contact_date(self):
@@ -417,6 +427,16 @@ class Comment(Wizard):
         return 'end'
 
 
+class Opportunity(metaclass=PoolMeta):
+    __name__ = 'sale.opportunity'
+
+    contact_records = fields.One2Many(
+        'crm.contact_record', 'opportunity', "Contact Records",
+        readonly=True,
+        help="The calls, visits and meetings about the deal; record a new "
+        "one with \"Contact Records\" in the relate menu.")
+
+
 class ValueClass(metaclass=PoolMeta):
     __name__ = 'crm.value.class'
 
@@ -454,3 +474,11 @@ class Configuration(metaclass=PoolMeta):
     @classmethod
     def default_stale_days(cls):
         return 30
+
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        pool = Pool()
+        Party = pool.get('party.party')
+        super().on_modification(mode, records, field_names=field_names)
+        # the work queue dates depend on stale_days
+        Party._crm_queue_dates_cache.clear()

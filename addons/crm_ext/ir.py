@@ -52,6 +52,8 @@ class Cron(metaclass=PoolMeta):
                     "Release Customers Automatically"),
                 ('party.party|crm_birthday_reminder',
                     "Remind Customer Birthdays"),
+                ('party.party|crm_contract_anniversary_reminder',
+                    "Remind Contract Anniversaries"),
                 ('crm.value.rule|compute_all',
                     "Compute Customer Value Classes"),
                 ])

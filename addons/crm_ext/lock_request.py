@@ -116,6 +116,7 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
                         party=pending[0].party.rec_name))
             used = Party._crm_used_quota(employee)
             count = 0
+            needs_approval = {}
             for party in parties:
                 if party.ownership_state != 'open':
                     raise OwnershipError(gettext('crm_ext.msg_not_open',
@@ -127,17 +128,21 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
                 Party._crm_check_daily_limit(employee, policy, count + 1)
                 Party._crm_check_quota(
                     employee, policy, 1, used=used + count)
+                needs_approval[party.id] = bool(
+                    policy and policy.needs_approval)
                 count += 1
+            # requests needing approval are created pending (the
+            # transition from draft has no side effect)
             requests = cls.create([{
                         'party': p.id,
                         'requester': employee.id,
                         'reason': reason,
+                        'state': ('pending' if needs_approval[p.id]
+                            else 'draft'),
                         } for p in parties])
-        to_pend = [r for r in requests
-            if r.party.crm_policy and r.party.crm_policy.needs_approval]
-        direct = [r for r in requests if r not in to_pend]
+        to_pend = [r for r in requests if r.state == 'pending']
+        direct = [r for r in requests if r.state != 'pending']
         if to_pend:
-            cls.pend(to_pend)
             History.record([r.party for r in to_pend], 'request', employee,
                 reason=reason)
             # the engine finds the flow; it may decide at once (no flow
@@ -146,11 +151,6 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
         if direct:
             cls._do_approve(direct)
         return requests
-
-    @classmethod
-    @Workflow.transition('pending')
-    def pend(cls, requests):
-        pass
 
     # Approval engine (oa_workflow) hooks and overrides
     def approval_get_requester(self):

@@ -7,6 +7,7 @@ from sql import Cast, Literal, Null
 from sql.aggregate import Count, Min
 from sql.functions import CurrentTimestamp
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
@@ -17,6 +18,7 @@ from trytond.transaction import (
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import OwnershipError, QuotaError
+from .ownership_policy import ORDERS_IN_EXECUTION
 
 OWNERSHIP_STATES = [
     (None, ""),
@@ -283,15 +285,17 @@ class Party(metaclass=PoolMeta):
         since = dt.datetime.combine(
             Date.today() - dt.timedelta(days=policy.cooldown_days),
             dt.time())
-        with without_check_access():
-            released = History.search([
-                    ('party', '=', party.id),
-                    ('from_employee', '=', employee.id),
-                    ('action', 'in', ['release', 'auto_release']),
-                    ('date', '>=', since),
-                    ], order=[('date', 'DESC')], limit=1)
+        history = History.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*history.select(history.date,
+                where=(history.party == party.id)
+                & (history.from_employee == employee.id)
+                & history.action.in_(['release', 'auto_release'])
+                & (history.date >= since),
+                order_by=[history.date.desc], limit=1))
+        released = cursor.fetchone()
         if released:
-            until = released[0].date.date() + dt.timedelta(
+            until = released[0].date() + dt.timedelta(
                 days=policy.cooldown_days)
             raise OwnershipError(gettext('crm_ext.msg_cooldown',
                     party=party.rec_name, days=policy.cooldown_days,
@@ -482,13 +486,67 @@ class Party(metaclass=PoolMeta):
             from_employees=previous)
 
     # Automatic release
-    def get_release_info(self, name):
+    @classmethod
+    def get_release_info(cls, parties, names):
+        protected = cls._crm_protected(parties)
+        result = {name: {} for name in names}
+        for party in parties:
+            for name in names:
+                result[name][party.id] = party._release_info(
+                    name, protected.get(party.id))
+        return result
+
+    @classmethod
+    def _crm_protected(cls, parties):
+        """Return {party id: reason} of the locked customers their policy
+        protects from automatic release: an opportunity in a protected
+        state, a sale order in execution (two queries)"""
+        pool = Pool()
+        Opportunity = pool.get('sale.opportunity')
+        Sale = pool.get('sale.sale')
+        opportunity = Opportunity.__table__()
+        sale = Sale.__table__()
+        policies = {p.id: p.crm_policy for p in parties
+            if p.ownership_state == 'locked'}
+        policies = {i: p for i, p in policies.items() if p}
+        states = {s for p in policies.values() for s in p.exempt_states or []}
+        cursor = Transaction().connection.cursor()
+        result = {}
+        ids = list(policies)
+        for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
+            party_in = fields.SQL_OPERATORS['in']
+            sub_ids = list(sub_ids)
+            cursor.execute(*sale.select(sale.party,
+                    where=party_in(sale.party, sub_ids)
+                    & sale.state.in_(list(ORDERS_IN_EXECUTION)),
+                    group_by=[sale.party]))
+            for party_id, in cursor:
+                if policies[party_id].exempt_orders:
+                    result[party_id] = gettext(
+                        'crm_ext.msg_release_protected_order')
+            if not states:
+                continue
+            cursor.execute(*opportunity.select(
+                    opportunity.party, opportunity.state,
+                    where=party_in(opportunity.party, sub_ids)
+                    & opportunity.state.in_(list(states)),
+                    group_by=[opportunity.party, opportunity.state]))
+            for party_id, state in cursor:
+                if (party_id not in result and state in (
+                            policies[party_id].exempt_states or [])):
+                    result[party_id] = gettext(
+                        'crm_ext.msg_release_protected_opportunity')
+        return result
+
+    def _release_info(self, name, protected=None):
         pool = Pool()
         Date = pool.get('ir.date')
         policy = self.crm_policy
         if self.ownership_state != 'locked' or not policy \
                 or not self.lock_date:
             return None
+        if protected:
+            return protected if name == 'release_info' else None
         rule = policy.rule_for(self.value_class)
         if not rule:
             return None
@@ -533,7 +591,8 @@ class Party(metaclass=PoolMeta):
                     if r[0] and not rule[0]]
                 rules += [(r[0], None, None, r[3]) for r in others]
                 condition = Policy.release_condition(party, pool_ids, rules,
-                    policy.exempt_states, date, shift=shift)
+                    policy.exempt_states, date, shift=shift,
+                    exempt_orders=policy.exempt_orders)
                 if condition is not None:
                     yield policy, rule[3], condition
 

@@ -16,6 +16,9 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+# the states of sale orders that are contracts in execution
+ORDERS_IN_EXECUTION = ('confirmed', 'processing')
+
 CREATION_MODES = [
     ('creator', "Creator Owns"),
     ('open', "Open Pool"),
@@ -148,6 +151,10 @@ class OwnershipPolicy(DeactivableMixin, ModelSQL, ModelView):
         OPPORTUNITY_STATES, "Protected Opportunity States",
         help="Customers with an opportunity in one of these states are "
         "never released automatically.")
+    exempt_orders = fields.Boolean(
+        "Protect Customers with Orders in Execution",
+        help="Customers with a sale order confirmed or being processed (a "
+        "contract in execution) are never released automatically.")
     territories = fields.One2Many(
         'crm.ownership.territory', 'policy', "Territories",
         states={'invisible': Eval('creation_mode') != 'territory'})
@@ -192,6 +199,10 @@ class OwnershipPolicy(DeactivableMixin, ModelSQL, ModelView):
     def default_exempt_states(cls):
         return ['opportunity', 'converted']
 
+    @classmethod
+    def default_exempt_orders(cls):
+        return True
+
     def get_quota(self, employee):
         "Return the lock quota of the employee or None for no limit"
         level = employee.crm_sales_level if employee else None
@@ -220,7 +231,8 @@ class OwnershipPolicy(DeactivableMixin, ModelSQL, ModelView):
 
     @classmethod
     def release_condition(
-            cls, party, pool_ids, rules, exempt_states, date, shift=0):
+            cls, party, pool_ids, rules, exempt_states, date, shift=0,
+            exempt_orders=False):
         """Return the SQL condition of the customers due for release at date
 
         rules is a list of (value_class id or None, contact days,
@@ -228,10 +240,14 @@ class OwnershipPolicy(DeactivableMixin, ModelSQL, ModelView):
         the customers of that class, the rule without class to the others.
         The clock runs from the later of the lock date and the last contact
         (or opportunity) date: lock_date < limit AND COALESCE(last, lock) <
-        limit, which are plain column comparisons."""
+        limit, which are plain column comparisons.
+        Customers with an opportunity in exempt_states or, if exempt_orders,
+        a sale order in execution are excluded."""
         pool = Pool()
         Opportunity = pool.get('sale.opportunity')
+        Sale = pool.get('sale.sale')
         opportunity = Opportunity.__table__()
+        sale = Sale.__table__()
         if not pool_ids or not rules:
             return None
         classes = [r[0] for r in rules if r[0]]
@@ -279,9 +295,15 @@ class OwnershipPolicy(DeactivableMixin, ModelSQL, ModelView):
                     Literal(1),
                     where=(opportunity.party == party.id)
                     & opportunity.state.in_(list(exempt_states))))
+        if exempt_orders:
+            condition &= ~Exists(sale.select(
+                    Literal(1),
+                    where=(sale.party == party.id)
+                    & sale.state.in_(list(ORDERS_IN_EXECUTION))))
         return condition
 
-    @fields.depends('id', 'release_rules', 'exempt_states', 'pools')
+    @fields.depends(
+        'id', 'release_rules', 'exempt_states', 'exempt_orders', 'pools')
     def on_change_with_preview_customers(self, name=None):
         pool = Pool()
         Date = pool.get('ir.date')
@@ -300,7 +322,8 @@ class OwnershipPolicy(DeactivableMixin, ModelSQL, ModelView):
                     getattr(rule, 'no_contact_days', None),
                     getattr(rule, 'no_opportunity_days', None), None))
         condition = self.release_condition(
-            party, pool_ids, rules, self.exempt_states or [], Date.today())
+            party, pool_ids, rules, self.exempt_states or [], Date.today(),
+            exempt_orders=self.exempt_orders)
         if condition is None:
             return []
         cursor = Transaction().connection.cursor()

@@ -1,13 +1,20 @@
 # This file is part of the crm_ext module.
 "Relationship network (CRM-A4) and customer-care reminders (CRM-A5)"
+import calendar
 import datetime as dt
 from collections import defaultdict
 
+from sql import Literal, Null
+from sql.conditionals import Coalesce
+from sql.functions import Extract
+
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.model.exceptions import ValidationError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
@@ -79,10 +86,9 @@ class Party(metaclass=PoolMeta):
         return employer
 
     @classmethod
-    def crm_birthday_reminder(cls, days=None, date=None):
-        "Notify the owners of contacts whose birthday is in the next days"
+    def _crm_care_dates(cls, days, date):
+        "The days to remind of and the (month, day) pairs they cover"
         pool = Pool()
-        User = pool.get('res.user')
         Date = pool.get('ir.date')
         Configuration = pool.get('crm.configuration')
         if days is None:
@@ -91,26 +97,96 @@ class Party(metaclass=PoolMeta):
                 days = 7
         if date is None:
             date = Date.today()
-        wanted = {((date + dt.timedelta(days=i)).month,
-                (date + dt.timedelta(days=i)).day) for i in range(days + 1)}
+        wanted = set()
+        for i in range(days + 1):
+            day = date + dt.timedelta(days=i)
+            wanted.add((day.month, day.day))
+            if (day.month, day.day) == (2, 28) and not calendar.isleap(
+                    day.year):
+                # 29 February is celebrated on the 28th of common years
+                wanted.add((2, 29))
+        return date, wanted
+
+    @staticmethod
+    def _crm_same_day(column, wanted):
+        "SQL condition: the month and day of column are in wanted"
+        condition = Literal(False)
+        for month, day in sorted(wanted):
+            condition |= ((Extract('MONTH', column) == month)
+                & (Extract('DAY', column) == day))
+        return condition
+
+    @classmethod
+    def _crm_notify_owners(cls, by_owner, icon, message):
+        "Notify the users of each owner (employee) of their customers"
+        pool = Pool()
+        UserEmployee = pool.get('res.user-company.employee')
+        user_employee = UserEmployee.__table__()
+        cursor = Transaction().connection.cursor()
+        owners = list(by_owner)
+        for sub_owners in grouped_slice(owners, backend.MAX_QUERY_PARAMS):
+            cursor.execute(*user_employee.select(
+                    user_employee.user, user_employee.employee,
+                    where=fields.SQL_OPERATORS['in'](
+                        user_employee.employee, list(sub_owners))))
+            for user_id, owner_id in cursor:
+                parties = by_owner[owner_id]
+                cls.notify_user(parties, icon,
+                    gettext(message, count=len(parties)),
+                    description=', '.join(p.rec_name for p in parties[:20]),
+                    user=user_id)
+
+    @classmethod
+    def crm_birthday_reminder(cls, days=None, date=None):
+        """Notify the owners of the customers and contact persons (through
+        their employer) whose birthday is in the next days: one query"""
+        date, wanted = cls._crm_care_dates(days, date)
+        party = cls.__table__()
+        employer = cls.__table__()
+        owner = Coalesce(party.owner, employer.owner)
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*party.join(employer, 'LEFT',
+                condition=party.crm_employer == employer.id).select(
+                owner, party.id,
+                where=(party.birthday != Null) & (party.active == True)
+                & (owner != Null)
+                & cls._crm_same_day(party.birthday, wanted),
+                order_by=[owner, party.id]))
+        return cls._crm_remind(cursor, 'tryton-star',
+            'crm_ext.msg_notify_birthday')
+
+    @classmethod
+    def crm_contract_anniversary_reminder(cls, days=None, date=None):
+        """Notify the owners of the customers whose sale orders (contracts)
+        signed in an earlier year have their anniversary in the next days:
+        one query"""
+        pool = Pool()
+        Sale = pool.get('sale.sale')
+        date, wanted = cls._crm_care_dates(days, date)
+        party = cls.__table__()
+        sale = Sale.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*sale.join(party,
+                condition=sale.party == party.id).select(
+                party.owner, party.id,
+                where=sale.state.in_(['confirmed', 'processing', 'done'])
+                & (sale.sale_date != Null)
+                & (sale.sale_date < dt.date(date.year, 1, 1))
+                & (party.owner != Null)
+                & cls._crm_same_day(sale.sale_date, wanted),
+                group_by=[party.owner, party.id],
+                order_by=[party.owner, party.id]))
+        return cls._crm_remind(cursor, 'tryton-star',
+            'crm_ext.msg_notify_contract_anniversary')
+
+    @classmethod
+    def _crm_remind(cls, rows, icon, message):
+        "Group (owner, party) rows by owner and notify them"
         by_owner = defaultdict(list)
-        with without_check_access():
-            parties = cls.search([('birthday', '!=', None)])
-            for party in parties:
-                if (party.birthday.month, party.birthday.day) not in wanted:
-                    continue
-                owner = party.owner or (party.crm_employer.owner
-                    if party.crm_employer else None)
-                if owner:
-                    by_owner[owner.id].append(party)
-        for owner_id, birthday_parties in by_owner.items():
-            for user in User.search([('employees', '=', owner_id)]):
-                cls.notify_user(birthday_parties, 'tryton-star',
-                    gettext('crm_ext.msg_notify_birthday',
-                        count=len(birthday_parties)),
-                    description=', '.join(
-                        p.rec_name for p in birthday_parties[:20]),
-                    user=user.id)
+        for owner_id, party_id in rows:
+            by_owner[owner_id].append(party_id)
+        by_owner = {o: cls.browse(ids) for o, ids in by_owner.items()}
+        cls._crm_notify_owners(by_owner, icon, message)
         return by_owner
 
 

@@ -7,6 +7,7 @@ from sql import Literal, Null
 from sql.aggregate import Sum
 from sql.conditionals import Case
 
+from trytond.cache import Cache
 from trytond.model import Index, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
@@ -28,6 +29,9 @@ _REVERSE = {'>': '<', '>=': '<=', '<': '>', '<=': '>=', '=': '=', '!=': '!='}
 
 class Party(metaclass=PoolMeta):
     __name__ = 'party.party'
+    _crm_queue_dates_cache = Cache(
+        'crm_ext.work_queue_dates', duration=dt.timedelta(minutes=1),
+        context=False)
 
     contact_records = fields.One2Many(
         'crm.contact_record', 'party', "Contact Records", readonly=True)
@@ -50,12 +54,15 @@ class Party(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         t = cls.__table__()
-        # the work queues of a salesperson read their customers by dates
+        # the work queues of a salesperson count their customers by dates;
+        # the columns of the record rule and of active are included so that
+        # the counts are index-only scans
+        include = [t.ownership_state, t.active, t.id]
         cls._sql_indexes.update({
                 Index(t, (t.owner, Index.Range()),
-                    (t.next_contact_date, Index.Range())),
+                    (t.next_contact_date, Index.Range()), include=include),
                 Index(t, (t.owner, Index.Range()),
-                    (t.last_contact_date, Index.Range())),
+                    (t.last_contact_date, Index.Range()), include=include),
                 })
         cls.__rpc__.update({
                 'crm_queue_counts': RPC(readonly=True),
@@ -113,14 +120,24 @@ class Party(metaclass=PoolMeta):
     # Work queues
     @classmethod
     def _crm_queue_dates(cls):
+        """(today, end of week, stale limit) of the company; kept for the
+        current minute so that the five counts of the work queue tabs do
+        not read the company and the configuration again"""
         pool = Pool()
         Date = pool.get('ir.date')
         Configuration = pool.get('crm.configuration')
-        today = Date.today()
-        end_of_week = today + dt.timedelta(days=6 - today.weekday())
-        stale = today - dt.timedelta(
-            days=Configuration(1).stale_days or 30)
-        return today, end_of_week, stale
+        minute = dt.datetime.now(dt.timezone.utc).replace(
+            second=0, microsecond=0)
+        key = (Transaction().context.get('company'), minute)
+        dates = cls._crm_queue_dates_cache.get(key)
+        if dates is None:
+            today = Date.today()
+            end_of_week = today + dt.timedelta(days=6 - today.weekday())
+            stale = today - dt.timedelta(
+                days=Configuration(1).stale_days or 30)
+            dates = cls._crm_queue_dates_cache.set(
+                key, (today, end_of_week, stale))
+        return dates
 
     @classmethod
     def _crm_queue_domains(cls):

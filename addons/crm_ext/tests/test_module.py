@@ -19,8 +19,8 @@ from crm_ext.exceptions import (
 from crm_ext.tools import mask_phone, name_key, pinyin_initials
 
 from .tools import (
-    USCC_1, approval_tasks, as_user, claim, create_customers, give, savepoint, setup_organization,
-    setup_policy)
+    USCC_1, approval_tasks, as_user, claim, create_customers, give, new_sale,
+    savepoint, setup_organization, setup_policy)
 
 
 class CrmExtTestCase(CompanyTestMixin, ModuleTestCase):
@@ -91,6 +91,16 @@ class CrmExtTestCase(CompanyTestMixin, ModuleTestCase):
             with self.assertRaises(DuplicateCustomerError), savepoint():
                 create_customers(['完全不同的名字公司'],
                     crm_uscc=' ' + USCC_1.lower())
+            self.assertEqual(Party.search_count([]), count)
+            # the web client's import (CSV) creates through the same checks
+            with Transaction().set_context(crm_customer=True,
+                    _skip_warnings=True):
+                with self.assertRaises(DuplicateCustomerError) as cm, \
+                        savepoint():
+                    Party.import_data(['name', 'crm_type'], [
+                            ['上海新客户有限公司', 'organization'],
+                            ['北京 星联科技(有限公司)', 'organization']])
+                self.assertIn('北京星联科技有限公司', cm.exception.message)
             self.assertEqual(Party.search_count([]), count)
             # individuals with the same name are allowed (common names)
             create_customers(['张伟', '张伟'], crm_type='individual')
@@ -579,6 +589,68 @@ class CrmExtTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertTrue(any('1' in n.label for n in notifications
                     if n.user == ns.users['a']), notifications)
             del Notification
+
+    @with_transaction()
+    def test_contract_anniversary_reminder(self):
+        "Owners are reminded of the anniversaries of earlier sale orders"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Date = pool.get('ir.date')
+        ns = setup_organization()
+        with set_company(ns.company):
+            setup_policy(ns, quota=None)
+            c1, c2, c3 = create_customers(['辛一', '辛二', '辛三'])
+            give([c1, c2, c3], ns.a)
+            today = Date.today()
+            soon = today + dt.timedelta(days=2)
+            if (soon.month, soon.day) == (2, 29):
+                soon = today + dt.timedelta(days=1)
+            new_sale(ns, c1, 'processing',
+                sale_date=soon.replace(year=soon.year - 2))
+            # a quotation and an order of this year are not reminded
+            new_sale(ns, c2, sale_date=soon.replace(year=soon.year - 1))
+            new_sale(ns, c3, 'processing', sale_date=today)
+            by_owner = Party.crm_contract_anniversary_reminder(days=3)
+            self.assertEqual(by_owner, {ns.a.id: [c1]})
+            notifications = [n for n in Transaction().user_notifications
+                if n.user == ns.users['a']]
+            self.assertTrue(any('1' in n.label for n in notifications),
+                notifications)
+            self.assertEqual(
+                Party.crm_contract_anniversary_reminder(days=0, date=today
+                    + dt.timedelta(days=10)), {})
+
+    @with_transaction()
+    def test_order_in_execution_protects(self):
+        "A customer with a sale order in execution is never released"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Policy = pool.get('crm.ownership.policy')
+        Sale = pool.get('sale.sale')
+        ns = setup_organization()
+        with set_company(ns.company):
+            policy = setup_policy(ns, quota=None, contact_days=30)
+            self.assertTrue(policy.exempt_orders)
+            c1, c2 = create_customers(['庚一', '庚二'])
+            give([c1, c2], ns.a, days_ago=60)
+            sale = new_sale(ns, c1, sale_date=dt.date.today())
+            # a draft quotation does not protect
+            self.assertIsNotNone(Party(c1.id).release_date)
+            Sale.write([sale], {'state': 'processing'})
+            c1 = Party(c1.id)
+            self.assertIsNone(c1.release_date)
+            self.assertIn('sale order', c1.release_info)
+            policy = Policy(policy.id)
+            self.assertEqual(policy.on_change_with_preview_customers(),
+                [c2.id])
+            Party.crm_auto_release()
+            self.assertEqual(Party(c1.id).ownership_state, 'locked')
+            self.assertEqual(Party(c2.id).ownership_state, 'open')
+            # the consultant may switch the protection off
+            policy.exempt_orders = False
+            policy.save()
+            Party.crm_auto_release()
+            self.assertEqual(Party(c1.id).ownership_state, 'open')
 
     # CRM-B6: permission matrix
     @with_transaction()

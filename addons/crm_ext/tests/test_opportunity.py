@@ -16,7 +16,7 @@ from trytond.transaction import Transaction
 from crm_ext.exceptions import LeadError, OpportunityError
 
 from .tools import (
-    as_user, create_customers, give, savepoint, setup_organization,
+    as_user, create_customers, give, new_sale, savepoint, setup_organization,
     setup_policy)
 
 DAY = dt.timedelta(days=1)
@@ -153,6 +153,43 @@ class OpportunityTestCase(unittest.TestCase):
             # back to lead closes the row
             Opportunity.lead([lead])
             self.assertIsNotNone(lead.stage_history[0].end)
+
+    @with_transaction()
+    def test_deal_reachable_from_opportunity(self):
+        "Contact records, events and sales of a deal are on it (CRM-D1)"
+        pool = Pool()
+        Record = pool.get('crm.contact_record')
+        Event = pool.get('crm.event')
+        ns = setup_organization()
+        with set_company(ns.company):
+            setup_policy(ns, quota=None)
+            party, = create_customers(["星联科技"])
+            give([party], ns.a)
+            opportunity = new_opportunity(ns, party, ns.a)
+            # created from the opportunity's relate menu: the context of
+            # the action fills the opportunity and its customer
+            with as_user(ns, 'a'), Transaction().set_context(
+                    crm_opportunity=opportunity.id):
+                defaults = Record.default_get(['opportunity', 'party'])
+                self.assertEqual(defaults['opportunity'], opportunity.id)
+                self.assertEqual(defaults['party'], party.id)
+                record, = Record.create([{
+                            'subject': "需求沟通", 'content': "报价范围",
+                            'type': 'visit'}])
+                self.assertEqual(record.opportunity, opportunity)
+                defaults = Event.default_get(['opportunity', 'party'])
+                self.assertEqual(defaults['opportunity'], opportunity.id)
+                self.assertEqual(defaults['party'], party.id)
+                start = dt.datetime.now() + DAY
+                event, = Event.create([{
+                            'name': "方案演示", 'start': start,
+                            'end': start + dt.timedelta(hours=1),
+                            'type': 'meeting'}])
+            sale = new_sale(ns, party, origin=str(opportunity))
+            opportunity = type(opportunity)(opportunity.id)
+            self.assertEqual(opportunity.contact_records, (record,))
+            self.assertEqual(opportunity.events, (event,))
+            self.assertEqual(opportunity.sales, (sale,))
 
     @with_transaction()
     def test_stuck_flag_and_search(self):

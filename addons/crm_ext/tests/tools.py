@@ -179,3 +179,24 @@ def approval_tasks(requests, state='pending'):
             ('instance', 'in', instances),
             ('state', '=', state),
             ], order=[('id', 'ASC')])
+
+
+def new_sale(ns, party, state='draft', **values):
+    """A sale order of the customer (with an address) in state: draft
+    (quotation), confirmed or processing (a contract in execution)"""
+    pool = Pool()
+    Sale = pool.get('sale.sale')
+    Address = pool.get('party.address')
+    address = Address.search([('party', '=', party.id)], limit=1)
+    if not address:
+        address = Address.create([{'party': party.id}])
+    sale, = Sale.create([dict({
+                    'party': party.id,
+                    'invoice_address': address[0].id,
+                    'shipment_address': address[0].id,
+                    'company': ns.company.id,
+                    'currency': ns.company.currency.id,
+                    }, **values)])
+    if state != 'draft':
+        Sale.write([sale], {'state': state})
+    return sale
