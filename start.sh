@@ -42,4 +42,8 @@ fi
 
 echo
 echo "The CRM + OA suite runs at http://$HOST:$PORT/ (database: $DB). Stop it with Ctrl-C."
+# The server runs optimized, as in production: Tryton's internal
+# assertions (e.g. one per record built, over all the records of a read) cost
+# time on every request; the test suite keeps them on.
+export PYTHONOPTIMIZE=${PYTHONOPTIMIZE:-1}
 exec "$VENV/bin/trytond" -c "$TRYTOND_CONFIG" -d "$DB"

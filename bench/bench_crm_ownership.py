@@ -366,8 +366,11 @@ def main():
         cursor.execute("SELECT COUNT(*) FROM party_party "
             "WHERE crm_type IS NOT NULL")
         customers = cursor.fetchone()[0]
+        # the generated customers only: the demo's own customers belong to
+        # the demo pool and its policy (quota 50)
         cursor.execute("""SELECT id FROM party_party
-            WHERE ownership_state = 'open' ORDER BY id LIMIT 500""")
+            WHERE ownership_state = 'open' AND id >= %s
+            ORDER BY id LIMIT 500""", (FIRST_PARTY,))
         open_ids = [r[0] for r in cursor]
         fields = list_fields()
     title = f"{customers:,} customers, {len(salespeople)} salespeople"
@@ -413,14 +416,18 @@ def main():
             ]
 
     if 'lock' in only:
-        times, outcomes = [], []
+        # each salesperson asks twice: the first request of a user in the
+        # server process fills Tryton's per-context caches (rules, access,
+        # triggers), the next ones are the steady state
+        cold, times, outcomes = [], [], []
         for n in range(args.repeat):
             user_id, _ = salespeople[(n * 13) % len(salespeople)]
-            elapsed, outcome = request_lock_rpc(
-                args.database, user_id, open_ids[n])
-            outcomes.append(outcome)
-            if n >= 5:
-                times.append(elapsed)
+            for k, measures in enumerate([cold, times]):
+                elapsed, outcome = request_lock_rpc(
+                    args.database, user_id, open_ids[2 * n + k])
+                outcomes.append(outcome)
+                if n >= 5:
+                    measures.append(elapsed)
         assert set(outcomes) == {'ok'}, outcomes
         sql_times = []
         for n in range(args.repeat):
@@ -457,6 +464,9 @@ def main():
             ('(c) lock request RPC p95 (submitted to approval)',
                 f"{percentile(times, 95) * 1000:.1f} ms "
                 f"(median {statistics.median(times) * 1000:.1f})"),
+            ('(c) same, first request of each user in the process',
+                f"{percentile(cold, 95) * 1000:.1f} ms "
+                f"(median {statistics.median(cold) * 1000:.1f})"),
             ('(c) lock request RPC p95 (refused at quota)',
                 f"{percentile(refused, 95) * 1000:.1f} ms "
                 f"(median {statistics.median(refused) * 1000:.1f})"),

@@ -16,6 +16,8 @@ if [ -z "${BENCH_DATABASE_URI:-}" ]; then
     trap 'su postgres -c "$PGBIN/pg_ctl -D $PGROOT/data -m fast stop" >/dev/null 2>&1; rm -rf "$PGROOT"' EXIT
     export BENCH_DATABASE_URI=postgresql://postgres@127.0.0.1:54339/
 fi
+# the server code runs optimized (python -O), as start.sh runs trytond
+export PYTHONOPTIMIZE=1
 name=${1:-all}
 [ $# -gt 0 ] && shift
 if [ "$name" = all ]; then

@@ -43,7 +43,9 @@ class Room(DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'oa.meeting.room'
     __string__ = "Meeting Room"
 
-    name = fields.Char("Name", required=True, translate=True)
+    # a proper name: not translated, so that searches and orders on rooms
+    # (the booking's room domain, lists) need no translation join
+    name = fields.Char("Name", required=True)
     code = fields.Char(
         "Code", required=True, strip=True,
         help="Used in the address of the room's door page.")
@@ -154,15 +156,15 @@ class Room(DeactivableMixin, ModelSQL, ModelView):
         return rooms
 
     @classmethod
-    def get_now_next(cls, rooms, name):
-        "Busy now or free, or the next booking, of the rooms"
-        result = {}
+    def get_now_next(cls, rooms, names):
+        "Busy now or free, and the next booking, of the rooms: one query"
+        result = {name: {} for name in names}
         for room_id, busy, next_id in cls._now_and_next(
                 [r.id for r in rooms], dt.datetime.now()):
-            if name == 'status':
-                result[room_id] = 'busy' if busy else 'free'
-            else:
-                result[room_id] = next_id
+            if 'status' in result:
+                result['status'][room_id] = 'busy' if busy else 'free'
+            if 'next_booking' in result:
+                result['next_booking'][room_id] = next_id
         return result
 
     @classmethod
