@@ -15,10 +15,12 @@ from trytond.i18n import gettext
 from trytond.model import (
     Exclude, Index, ModelSQL, ModelView, Workflow, fields)
 from trytond.model.exceptions import SQLConstraintError, ValidationError
+from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 from trytond.sql.functions import TSRange
 from trytond.sql.operators import RangeOverlap
+from trytond.tools import grouped_slice
 from trytond.tools import timezone as tz
 from trytond.transaction import Transaction, without_check_access
 
@@ -208,21 +210,27 @@ class Booking(BtreeGistMixin, ApprovalMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def get_rec_name(cls, bookings, name):
-        "Subject [room period]: one read for all the bookings"
+        "Subject [room period]: one query for all the bookings"
         pool = Pool()
         Room = pool.get('oa.meeting.room')
         Company = pool.get('company.company')
+        booking = cls.__table__()
+        room = Room.__table__()
+        company = Company.__table__()
+        cursor = Transaction().connection.cursor()
         result = {}
         saved = [b.id for b in bookings if b.id is not None and b.id >= 0]
-        rows = cls.read(saved, ['subject', 'room', 'start', 'end', 'company'])
-        rooms = {r['id']: r['name'] for r in Room.read(
-                list({r['room'] for r in rows}), ['name'])}
-        zones = {c.id: (tz.ZoneInfo(c.timezone) if c.timezone else tz.SERVER)
-            for c in Company.browse(list({r['company'] for r in rows}))}
-        for row in rows:
-            result[row['id']] = '%s [%s %s]' % (
-                row['subject'], rooms[row['room']], _format_period(
-                    zones[row['company']], row['start'], row['end']))
+        for sub_ids in grouped_slice(saved, backend.MAX_QUERY_PARAMS):
+            cursor.execute(*booking.join(room,
+                    condition=booking.room == room.id).join(company,
+                    condition=booking.company == company.id).select(
+                    booking.id, booking.subject, room.name, booking.start,
+                    booking.end, company.timezone,
+                    where=SQL_OPERATORS['in'](booking.id, list(sub_ids))))
+            for id_, subject, room_name, start, end, timezone in cursor:
+                zone = tz.ZoneInfo(timezone) if timezone else tz.SERVER
+                result[id_] = '%s [%s %s]' % (subject, room_name,
+                    _format_period(zone, start, end))
         for booking in bookings:
             if booking.id not in result:
                 result[booking.id] = '%s [%s %s]' % (

@@ -156,15 +156,19 @@ class Room(DeactivableMixin, ModelSQL, ModelView):
         return rooms
 
     @classmethod
-    def get_now_next(cls, rooms, names):
-        "Busy now or free, and the next booking, of the rooms: one query"
-        result = {name: {} for name in names}
+    def get_now_next(cls, rooms, name):
+        """Busy now or free, or the next booking, of the rooms.
+
+        One getter per field on purpose: the validation of the selection
+        "status" (at room creation) must not compute and cache the next
+        booking"""
+        result = {}
         for room_id, busy, next_id in cls._now_and_next(
                 [r.id for r in rooms], dt.datetime.now()):
-            if 'status' in result:
-                result['status'][room_id] = 'busy' if busy else 'free'
-            if 'next_booking' in result:
-                result['next_booking'][room_id] = next_id
+            if name == 'status':
+                result[room_id] = 'busy' if busy else 'free'
+            else:
+                result[room_id] = next_id
         return result
 
     @classmethod
