@@ -186,14 +186,12 @@ class Party(metaclass=PoolMeta):
         User = pool.get('res.user')
         Employee = pool.get('company.employee')
         transaction = Transaction()
-        employee_id = transaction.context.get('employee')
-        if employee_id:
-            return Employee(employee_id)
         if transaction.user:
-            user = User(transaction.user)
-            if user.employee:
-                return user.employee
-        return None
+            # res.user's read keeps the employee of the context only when
+            # it is one of the user's: a client cannot act as someone else
+            return User(transaction.user).employee
+        employee_id = transaction.context.get('employee')
+        return Employee(employee_id) if employee_id else None
 
     @classmethod
     def _crm_lock_employees(cls, employees, parties=None):
@@ -328,8 +326,13 @@ class Party(metaclass=PoolMeta):
         UserGroup = pool.get('res.user-res.group')
         ModelData = pool.get('ir.model.data')
         group_id = ModelData.get_id('oa_workflow', 'group_salesperson')
+        transaction = Transaction()
+        # the usual case: salespeople acting for themselves (cached groups)
+        if (transaction.user and group_id in User.get_groups()
+                and employee in User(transaction.user).employees):
+            return
         with without_check_access(), \
-                Transaction().set_context(active_test=True):
+                transaction.set_context(active_test=True):
             users = User.search([('employees', '=', employee.id)])
         if users:
             user_group = UserGroup.user_group_all_table()
