@@ -2,6 +2,7 @@
 import datetime as dt
 import secrets
 from collections import defaultdict
+from weakref import WeakKeyDictionary
 
 from sql.operators import Greater
 
@@ -16,6 +17,8 @@ from trytond.transaction import Transaction
 
 ACTIVE = ['waiting', 'confirmed', 'checked_in']
 MAX_DAYS = 31
+# (transaction counter, room ids) -> rows of Room._now_and_next
+_NOW_NEXT = WeakKeyDictionary()
 
 
 def _schedule_line(zone, start, end, subject, organizer, with_date=False,
@@ -159,12 +162,18 @@ class Room(DeactivableMixin, ModelSQL, ModelView):
     def get_now_next(cls, rooms, name):
         """Busy now or free, or the next booking, of the rooms.
 
-        One getter per field on purpose: the validation of the selection
-        "status" (at room creation) must not compute and cache the next
-        booking"""
+        One getter per field (the validation of the selection "status" at
+        room creation must not compute and cache the next booking), but the
+        query is run once for both fields of a read: its rows are kept for
+        the transaction until the next write"""
+        transaction = Transaction()
+        key = (transaction.counter, tuple(r.id for r in rooms))
+        memo = _NOW_NEXT.get(transaction)
+        if not memo or memo[0] != key:
+            rows = cls._now_and_next(list(key[1]), dt.datetime.now())
+            _NOW_NEXT[transaction] = memo = (key, rows)
         result = {}
-        for room_id, busy, next_id in cls._now_and_next(
-                [r.id for r in rooms], dt.datetime.now()):
+        for room_id, busy, next_id in memo[1]:
             if name == 'status':
                 result[room_id] = 'busy' if busy else 'free'
             else:
@@ -260,7 +269,8 @@ class Room(DeactivableMixin, ModelSQL, ModelView):
 
         The active bookings of a room never overlap, so the only one that
         starts before the period and still runs in it is the last one
-        started before it: the queries stay on the (room, start) index."""
+        started before it: the queries stay on the (room, start) index (two
+        of them: one OR-ed query makes PostgreSQL scan the table)."""
         pool = Pool()
         Booking = pool.get('oa.meeting.booking')
         User = pool.get('res.user')
@@ -293,7 +303,7 @@ class Room(DeactivableMixin, ModelSQL, ModelView):
                         booking.room, booking.start, booking.end,
                         booking.subject, user.name,
                         where=where))
-                rows.extend(cursor)
+                rows.extend(cursor.fetchall())
         rows.sort(key=lambda r: (r[0], r[1]))
         return rows
 
