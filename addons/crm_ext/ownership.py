@@ -189,7 +189,9 @@ class Party(metaclass=PoolMeta):
         if transaction.user:
             # res.user's read keeps the employee of the context only when
             # it is one of the user's: a client cannot act as someone else
-            return User(transaction.user).employee
+            employee_id = User.read(
+                [transaction.user], ['employee'])[0]['employee']
+            return Employee(employee_id) if employee_id else None
         employee_id = transaction.context.get('employee')
         return Employee(employee_id) if employee_id else None
 
