@@ -21,9 +21,8 @@ MAX_DAYS = 31
 _NOW_NEXT = WeakKeyDictionary()
 
 
-def _schedule_line(zone, start, end, subject, organizer, with_date=False,
-        offset=None):
-    """'09:00-10:30 subject (organizer)' in the timezone, dated if asked;
+def _period_text(zone, start, end, with_date=False, offset=None):
+    """'09:00-10:30' (UTC start and end) in the timezone, dated if asked;
     offset: the fixed UTC offset of the zone in the period, if any"""
     if offset is not None:
         start, end = start + offset, end + offset
@@ -37,8 +36,7 @@ def _schedule_line(zone, start, end, subject, organizer, with_date=False,
         text = '%02d:%02d-' % (start.hour, start.minute)
     if end.date() != start.date():
         text += '%02d-%02d ' % (end.month, end.day)
-    return '%s%02d:%02d %s (%s)' % (
-        text, end.hour, end.minute, subject, organizer)
+    return '%s%02d:%02d' % (text, end.hour, end.minute)
 
 
 class Room(DeactivableMixin, ModelSQL, ModelView):
@@ -207,11 +205,16 @@ class Room(DeactivableMixin, ModelSQL, ModelView):
                     day + dt.timedelta(days=days + 1)]}
             offset = offsets.pop() if len(offsets) == 1 else None
             lines = defaultdict(list)
+            # bookings share their periods (slots): format each one once
+            periods = {}
             for room_id, b_start, b_end, subject, organizer in (
                     cls._bookings_between(room_ids, start, end)):
-                lines[room_id].append(_schedule_line(
-                        zone, b_start, b_end, subject, organizer,
-                        with_date=days > 1, offset=offset))
+                period = periods.get((b_start, b_end))
+                if period is None:
+                    period = periods[b_start, b_end] = _period_text(
+                        zone, b_start, b_end, with_date=days > 1,
+                        offset=offset)
+                lines[room_id].append(f'{period} {subject} ({organizer})')
             for room_id in room_ids:
                 result[room_id] = '\n'.join(lines[room_id])
         return result
