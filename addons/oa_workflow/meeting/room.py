@@ -2,6 +2,7 @@
 import datetime as dt
 import secrets
 from collections import defaultdict
+from operator import itemgetter
 from weakref import WeakKeyDictionary
 
 from sql.operators import Greater
@@ -307,7 +308,7 @@ class Room(DeactivableMixin, ModelSQL, ModelView):
                         booking.subject, user.name,
                         where=where))
                 rows.extend(cursor.fetchall())
-        rows.sort(key=lambda r: (r[0], r[1]))
+        rows.sort(key=itemgetter(0, 1))
         return rows
 
     @classmethod
