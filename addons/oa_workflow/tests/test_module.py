@@ -838,6 +838,33 @@ class OaWorkflowTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(
                 [k['type'] for k in keys], ['char', 'numeric', 'char'])
 
+    @with_transaction()
+    def test_cursor_dict(self):
+        "Rows as dictionaries: the framework uses the fixed cursor_dict"
+        from trytond.ir import translation
+        from trytond.model import modelsql
+        from trytond import tools
+        from .. import tryton_fixes
+        for module in [tools, modelsql, translation]:
+            self.assertIs(module.cursor_dict, tryton_fixes.cursor_dict)
+        cursor = Transaction().connection.cursor()
+        query = ("SELECT id AS a, code AS b FROM ir_lang "
+            "WHERE code IN ('en', 'fr', 'zh_CN') ORDER BY code")
+        cursor.execute(query)
+        expected = [{'a': i, 'b': c} for i, c in cursor.fetchall()]
+        self.assertEqual(len(expected), 3)
+        for size in [None, 1, 2, 10]:
+            cursor.execute(query)
+            self.assertEqual(
+                list(tryton_fixes.cursor_dict(cursor, size)), expected)
+        # another query on the cursor between two batches: its columns
+        cursor.execute(query)
+        rows = tryton_fixes.cursor_dict(cursor, 2)
+        self.assertEqual(next(rows), expected[0])
+        cursor.execute("SELECT code AS c FROM ir_lang WHERE code = 'fr'")
+        self.assertEqual(next(rows), expected[1])
+        self.assertEqual(list(rows), [{'c': 'fr'}])
+
     def test_zz_concurrent_any_one(self):
         "Two approvers of an any-one step decide at the same moment"
         if backend.name != 'postgresql':
