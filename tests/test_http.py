@@ -104,6 +104,47 @@ class HttpLoginTestCase(unittest.TestCase):
                     self.assertTrue(
                         tasks[0]['document'].startswith('oa.form,'))
 
+    def test_demo_office_data(self):
+        "The office administrator finds rooms booked, vehicles and stock"
+        session = self.server.login('office')
+
+        def search_read(model, domain, fields):
+            return self.server.rpc(f'model.{model}.search_read',
+                [domain, 0, None, None, fields, {}], session)
+        rooms = search_read('oa.meeting.room', [], ['name', 'next_booking'])
+        self.assertEqual(len(rooms), 3)
+        self.assertTrue(all(r['next_booking'] for r in rooms), rooms)
+        bookings = search_read('oa.meeting.booking',
+            [('state', '=', 'confirmed')], ['subject', 'start'])
+        self.assertEqual(len(bookings), 4)
+        vehicles = search_read('oa.vehicle', [], ['plate', 'status'])
+        self.assertEqual({v['status'] for v in vehicles}, {'available'})
+        self.assertEqual(len(vehicles), 2)
+        low = search_read('oa.supply.item', [('low_stock', '=', True)],
+            ['code', 'quantity'])
+        self.assertEqual([(i['code'], i['quantity']) for i in low],
+            [('STAPLE', 4)])
+
+    def test_demo_sales_data(self):
+        "The salesperson finds opportunities in stages and follow-ups"
+        session = self.server.login('sales')
+        opportunities = self.server.rpc(
+            'model.sale.opportunity.search_read', [
+                [('state', '=', 'opportunity')], 0, None, None,
+                ['stage', 'amount', 'party.owner'], {}], session)
+        self.assertGreaterEqual(len(opportunities), 1)
+        self.assertTrue(all(o['stage'] for o in opportunities))
+        records = self.server.rpc(
+            'model.crm.contact_record.search_read', [
+                [], 0, None, None, ['party', 'next_contact_date'], {}],
+            session)
+        self.assertGreaterEqual(len(records), 1)
+        self.assertTrue(all(r['next_contact_date'] for r in records))
+        appointments = self.server.rpc('model.crm.event.search_count', [
+                [('type', '=', 'appointment'), ('state', '=', 'planned')],
+                0, None, {}], session)
+        self.assertEqual(appointments, len(records))
+
     def test_demo_lock_request_approved_by_the_supervisor(self):
         "The salesperson's lock request waits for the supervisor (CRM-B2)"
         todo = [('state', '=', 'pending'),

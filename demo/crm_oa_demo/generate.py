@@ -3,8 +3,10 @@
     crm-oa-demo -c config/demo.conf -d demo --customers 300
 
 The organization (company, departments, supervisor chain, one login per
-role) is created through the ORM; customers are created set-based (see
-bulk.py), so ``--customers 1000000`` takes minutes on PostgreSQL."""
+role), the office data (office.py: rooms and bookings, vehicles, supplies)
+and the salesperson's deals (sales.py: opportunities, contact records) are
+created through the ORM; customers are created set-based (see bulk.py), so
+``--customers 1000000`` takes minutes on PostgreSQL."""
 import argparse
 import datetime as dt
 import logging
@@ -15,6 +17,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from crm_oa_demo.office import setup_office
+from crm_oa_demo.opportunities import generate_opportunities
+from crm_oa_demo.sales import setup_sales
 
 MODULES = [
     'oa_workflow', 'crm_ext', 'callcenter', 'member_points', 'partner_portal']
@@ -529,7 +535,12 @@ def _populate(database, args, extras):
             with transaction.set_context(company=company.id):
                 started = time.monotonic()
                 generate_customers(names, args.customers)
+                if demo_customer:
+                    generate_opportunities(names.random)
                 elapsed = time.monotonic() - started
+                setup_office(company, users)
+                if demo_customer:
+                    setup_sales(company, users)
             names_of_users = {l: u.name for l, u in users.items()}
             lock = (company.id, users['sales'].id) if demo_customer else None
         transaction.commit()
@@ -574,7 +585,7 @@ def main(argv=None):
     except SetupError as exception:
         print(f"error: {exception}", file=sys.stderr)
         return 2
-    print(f"Customers generated in {elapsed:.1f} s.")
+    print(f"Customers and their opportunities generated in {elapsed:.1f} s.")
     print_logins(args.password, users)
     return 0
 
