@@ -34,6 +34,7 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.url import host
 
 from oa_workflow.approval import ApprovalMixin
+from oa_workflow.requester import RequesterMixin
 
 from .registration_program import parse_addresses, render
 
@@ -116,7 +117,8 @@ class RegistrationMailer(SMTPDataManager):
         self._finish()
 
 
-class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
+class Registration(RequesterMixin, ApprovalMixin, Workflow, ModelSQL,
+        ModelView):
     "Deal Registration"
     __name__ = 'crm.registration'
     __string__ = "Deal Registration"
@@ -314,18 +316,6 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def default_state(cls):
         return 'draft'
-
-    @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
-    def default_requester(cls):
-        return Transaction().user or None
-
-    @classmethod
-    def default_employee(cls):
-        return Transaction().context.get('employee')
 
     @classmethod
     def default_currency(cls):
@@ -731,10 +721,8 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
         return {'res_id': [n.id for n in news]}
 
     # Approval engine
-    def approval_get_requester(self):
-        return self.requester.id
-
     def approval_get_employee(self):
+        "The deal's employee only, not the requester's"
         return self.employee
 
     def approval_flows(self):

@@ -11,9 +11,9 @@ from trytond.model.exceptions import AccessError
 from trytond.exceptions import UserError
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
 
 from .approval import ApprovalMixin
+from .requester import RequesterMixin
 
 EDITABLE = {'none', 'returned', 'withdrawn', 'rejected', 'cancelled'}
 APPROVAL_FIELDS = {'approval_state', 'approval_instance', 'approval_number'}
@@ -67,7 +67,7 @@ class FormField(DictSchemaMixin, sequence_ordered(), ModelSQL, ModelView):
         return False
 
 
-class Form(ApprovalMixin, ModelSQL, ModelView):
+class Form(RequesterMixin, ApprovalMixin, ModelSQL, ModelView):
     "Form"
     __name__ = 'oa.form'
     __string__ = "Form"
@@ -104,18 +104,6 @@ class Form(ApprovalMixin, ModelSQL, ModelView):
     def __setup__(cls):
         super().__setup__()
         cls._order = [('date', 'DESC'), ('id', 'DESC')]
-
-    @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
-    def default_requester(cls):
-        return Transaction().user or None
-
-    @classmethod
-    def default_employee(cls):
-        return Transaction().context.get('employee')
 
     @classmethod
     def default_date(cls):
@@ -192,12 +180,6 @@ class Form(ApprovalMixin, ModelSQL, ModelView):
                             form=form.rec_name))
 
     # Approval hooks
-    def approval_get_requester(self):
-        return self.requester.id
-
-    def approval_get_employee(self):
-        return self.employee or self.requester.employee
-
     def approval_flows(self):
         if self.form_type.flow:
             return [self.form_type.flow]

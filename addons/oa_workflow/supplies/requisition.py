@@ -12,9 +12,9 @@ from trytond.model import ModelSQL, ModelView, Workflow, fields
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.transaction import Transaction
 
 from ..approval_workflow import ApprovalWorkflowMixin
+from ..requester import RequesterMixin, current_department
 
 STATES = [
     ('draft', "Draft"),
@@ -25,7 +25,8 @@ STATES = [
     ]
 
 
-class Requisition(ApprovalWorkflowMixin, Workflow, ModelSQL, ModelView):
+class Requisition(RequesterMixin, ApprovalWorkflowMixin, Workflow, ModelSQL,
+        ModelView):
     "Office Supply Requisition"
     __name__ = 'oa.supply.requisition'
     __string__ = "Office Supply Requisition"
@@ -105,24 +106,8 @@ class Requisition(ApprovalWorkflowMixin, Workflow, ModelSQL, ModelView):
         cls._buttons['submit_approval']['invisible'] = True
 
     @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
-    def default_requester(cls):
-        return Transaction().user or None
-
-    @classmethod
-    def default_employee(cls):
-        return Transaction().context.get('employee')
-
-    @classmethod
     def default_department(cls):
-        Employee = Pool().get('company.employee')
-        employee = cls.default_employee()
-        if employee:
-            department = Employee(employee).department
-            return department.id if department else None
+        return current_department()
 
     @classmethod
     def default_date(cls):
@@ -267,14 +252,6 @@ class Requisition(ApprovalWorkflowMixin, Workflow, ModelSQL, ModelView):
     @Workflow.transition('rejected')
     def reject(cls, requisitions):
         pass
-
-    # Approval hooks
-    def approval_get_requester(self):
-        return self.requester.id
-
-    def approval_get_employee(self):
-        return self.employee or self.requester.employee
-
 
 class RequisitionLine(ModelSQL, ModelView):
     "Office Supply Requisition Line"

@@ -17,14 +17,15 @@ from trytond.transaction import Transaction, without_check_access
 
 from ..approval import notify
 from ..approval_workflow import ApprovalWorkflowMixin
+from ..requester import RequesterMixin
 from .checks import CheckedValuesMixin, format_period, now
 
 # Tolerance for "in the past" (the user takes time to fill the form)
 PAST_TOLERANCE = dt.timedelta(minutes=5)
 
 
-class Request(CheckedValuesMixin, ApprovalWorkflowMixin, Workflow, ModelSQL,
-        ModelView):
+class Request(RequesterMixin, CheckedValuesMixin, ApprovalWorkflowMixin,
+        Workflow, ModelSQL, ModelView):
     "Vehicle Request"
     __name__ = 'oa.vehicle.request'
     __string__ = "Vehicle Request"
@@ -132,22 +133,6 @@ class Request(CheckedValuesMixin, ApprovalWorkflowMixin, Workflow, ModelSQL,
                 })
         # requests go to approval through the Submit button only
         cls._buttons['submit_approval']['invisible'] = True
-
-    @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
-    def default_requester(cls):
-        return Transaction().user or None
-
-    @classmethod
-    def default_employee(cls):
-        User = Pool().get('res.user')
-        user = Transaction().user
-        if user:
-            employee = User(user).employee
-            return employee.id if employee else None
 
     @classmethod
     def default_state(cls):
@@ -328,12 +313,6 @@ class Request(CheckedValuesMixin, ApprovalWorkflowMixin, Workflow, ModelSQL,
         pass
 
     # Approval hooks
-    def approval_get_requester(self):
-        return self.requester.id
-
-    def approval_get_employee(self):
-        return self.employee or self.requester.employee
-
     @classmethod
     def _approval_back(cls, requests, state):
         """Put the requests still waiting in the state: written, not a
