@@ -13,6 +13,7 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 
 from .approval import ApprovalMixin
+from .rec_name import RecNameSearchMixin
 from .requester import RequesterMixin
 
 EDITABLE = {'none', 'returned', 'withdrawn', 'rejected', 'cancelled'}
@@ -67,10 +68,12 @@ class FormField(DictSchemaMixin, sequence_ordered(), ModelSQL, ModelView):
         return False
 
 
-class Form(RequesterMixin, ApprovalMixin, ModelSQL, ModelView):
+class Form(RecNameSearchMixin, RequesterMixin, ApprovalMixin, ModelSQL,
+        ModelView):
     "Form"
     __name__ = 'oa.form'
     __string__ = "Form"
+    _rec_name_search_fields = ['form_type.name', 'subject', 'approval_number']
 
     _states = {
         'readonly': ~Eval('approval_state', 'none').in_(list(EDITABLE)),
@@ -118,16 +121,6 @@ class Form(RequesterMixin, ApprovalMixin, ModelSQL, ModelView):
         else:
             parts.append('#%s' % self.id)
         return ' - '.join(parts)
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, value = clause[:3]
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        return [bool_op,
-            ('form_type.name', operator, value),
-            ('subject', operator, value),
-            ('approval_number', operator, value),
-            ]
 
     @fields.depends('form_type', 'data')
     def on_change_form_type(self):
