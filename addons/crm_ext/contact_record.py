@@ -16,6 +16,8 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from oa_workflow.rec_name import RecNameSearchMixin
+
 CONTACT_TYPES = [
     ('phone', "Phone"),
     ('visit', "Visit"),
@@ -40,11 +42,12 @@ def _now():
     return dt.datetime.now().replace(microsecond=0)
 
 
-class ContactRecord(ModelSQL, ModelView):
+class ContactRecord(RecNameSearchMixin, ModelSQL, ModelView):
     "Contact Record"
     __name__ = 'crm.contact_record'
     __string__ = "Contact Record"
     _rec_name = 'subject'
+    _rec_name_search_fields = ['subject', 'party.rec_name']
 
     date = fields.DateTime("Date", required=True,
         help="When the contact took place.")
@@ -143,15 +146,6 @@ class ContactRecord(ModelSQL, ModelView):
 
     def get_rec_name(self, name):
         return '%s - %s' % (self.party.rec_name, self.subject)
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, value = clause[:3]
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        return [bool_op,
-            ('subject', operator, value),
-            ('party.rec_name', operator, value),
-            ]
 
     @classmethod
     def get_comment_count(cls, records, name):

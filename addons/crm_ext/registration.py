@@ -34,6 +34,9 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.url import host
 
 from oa_workflow.approval import ApprovalMixin
+from oa_workflow.deletable import DeletableStatesMixin
+from oa_workflow.rec_name import RecNameSearchMixin
+from oa_workflow.requester import RequesterMixin
 
 from .registration_program import parse_addresses, render
 
@@ -116,10 +119,20 @@ class RegistrationMailer(SMTPDataManager):
         self._finish()
 
 
-class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
+class Registration(DeletableStatesMixin, RecNameSearchMixin, RequesterMixin,
+        ApprovalMixin, Workflow, ModelSQL, ModelView):
     "Deal Registration"
     __name__ = 'crm.registration'
     __string__ = "Deal Registration"
+    _rec_name_search_fields = [
+        'vendor_number',
+        'vendor.rec_name',
+        'opportunity.rec_name',
+        'customer.rec_name',
+        'project',
+        ]
+    _delete_message = 'crm_ext.msg_registration_delete'
+    _delete_message_name = 'registration'
 
     _states = {
         'readonly': ~Eval('state').in_(EDITABLE),
@@ -316,18 +329,6 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
         return 'draft'
 
     @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
-    def default_requester(cls):
-        return Transaction().user or None
-
-    @classmethod
-    def default_employee(cls):
-        return Transaction().context.get('employee')
-
-    @classmethod
     def default_currency(cls):
         Company = Pool().get('company.company')
         company = Transaction().context.get('company')
@@ -393,18 +394,6 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
         if self.vendor_number:
             parts.append(self.vendor_number)
         return ' - '.join(p for p in parts if p)
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, value = clause[:3]
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        return [bool_op,
-            ('vendor_number', operator, value),
-            ('vendor.rec_name', operator, value),
-            ('opportunity.rec_name', operator, value),
-            ('customer.rec_name', operator, value),
-            ('project', operator, value),
-            ]
 
     # Conflicts
     @classmethod
@@ -492,13 +481,7 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
             external=False):
         super().check_modification(
             mode, registrations, values=values, external=external)
-        if mode == 'delete':
-            for registration in registrations:
-                if registration.state not in {'draft', 'cancelled'}:
-                    raise AccessError(gettext(
-                            'crm_ext.msg_registration_delete',
-                            registration=registration.rec_name))
-        elif mode == 'write' and external:
+        if mode == 'write' and external:
             names = set(values or {})
             for registration in registrations:
                 if ((names & DRAFT_FIELDS
@@ -731,10 +714,8 @@ class Registration(ApprovalMixin, Workflow, ModelSQL, ModelView):
         return {'res_id': [n.id for n in news]}
 
     # Approval engine
-    def approval_get_requester(self):
-        return self.requester.id
-
     def approval_get_employee(self):
+        "The deal's employee only, not the requester's"
         return self.employee
 
     def approval_flows(self):

@@ -30,6 +30,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction
 
+from oa_workflow.rec_name import RecNameSearchMixin
+
 # name: description shown in the program form
 PLACEHOLDERS = [
     'customer', 'customer_code', 'customer_address', 'customer_contact',
@@ -64,10 +66,11 @@ def render(template, values):
     return ENVIRONMENT.from_string(template or '').render(values)
 
 
-class Program(DeactivableMixin, ModelSQL, ModelView):
+class Program(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
     "Deal Registration Program"
     __name__ = 'crm.registration.program'
     __string__ = "Deal Registration Program"
+    _rec_name_search_fields = ['name', 'vendor.rec_name']
 
     name = fields.Char(
         "Name", required=True,
@@ -212,15 +215,6 @@ class Program(DeactivableMixin, ModelSQL, ModelView):
 
     def get_rec_name(self, name):
         return self.name
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, value = clause[:3]
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        return [bool_op,
-            ('name', operator, value),
-            ('vendor.rec_name', operator, value),
-            ]
 
     @classmethod
     def validate_fields(cls, programs, field_names):

@@ -2,18 +2,19 @@
 from trytond.i18n import gettext
 from trytond.model import (
     Check, Index, ModelSQL, ModelView, Workflow, fields)
-from trytond.model.exceptions import AccessError
 from trytond.exceptions import UserError
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
 from oa_workflow.approval import ApprovalMixin
+from oa_workflow.deletable import DeletableStatesMixin
 
 from .exceptions import PointsValidationError
 
 
-class Adjustment(ApprovalMixin, Workflow, ModelSQL, ModelView):
+class Adjustment(DeletableStatesMixin, ApprovalMixin, Workflow, ModelSQL,
+        ModelView):
     """Member Points Adjustment
 
     Adjustments of more points (in absolute value) than the configured
@@ -22,6 +23,8 @@ class Adjustment(ApprovalMixin, Workflow, ModelSQL, ModelView):
     the sales supervisors; consultants change it in Office > Approvals >
     Flows).  The points are posted when the flow approves."""
     __name__ = 'member.adjustment'
+    _delete_message = 'member_points.msg_adjustment_delete'
+    _delete_message_name = 'adjustment'
 
     _states = {
         'readonly': Eval('state') != 'draft',
@@ -116,18 +119,6 @@ class Adjustment(ApprovalMixin, Workflow, ModelSQL, ModelView):
         Configuration = pool.get('member.configuration')
         config = Configuration(1)
         return abs(self.points) > (config.adjust_approval_threshold or 0)
-
-    @classmethod
-    def check_modification(
-            cls, mode, adjustments, values=None, external=False):
-        super().check_modification(
-            mode, adjustments, values=values, external=external)
-        if mode == 'delete':
-            for adjustment in adjustments:
-                if adjustment.state not in {'draft', 'cancelled'}:
-                    raise AccessError(gettext(
-                            'member_points.msg_adjustment_delete',
-                            adjustment=adjustment.rec_name))
 
     @classmethod
     @ModelView.button

@@ -24,6 +24,8 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, record_cache_size
 from trytond.wizard import Button, StateReport, StateView, Wizard
 
+from oa_workflow.rec_name import RecNameSearchMixin
+
 from .exceptions import InsufficientPointsError
 
 EARNING_TYPES = {'earn', 'referral', 'birthday', 'adjust'}
@@ -130,10 +132,11 @@ class Tier(sequence_ordered(), DeactivableMixin, ModelSQL, ModelView):
         return best, tiers
 
 
-class Member(Workflow, ModelSQL, ModelView):
+class Member(RecNameSearchMixin, Workflow, ModelSQL, ModelView):
     "Member"
     __name__ = 'member.member'
     _rec_name = 'code'
+    _rec_name_search_fields = ['code', 'party.rec_name']
 
     _states = {
         'readonly': Eval('state') != 'active',
@@ -257,18 +260,6 @@ class Member(Workflow, ModelSQL, ModelView):
         "Return the SQL expression of rec_name on the member and party tables"
         party_name = Coalesce(party.name, Concat(Concat('[', party.code), ']'))
         return Concat(Coalesce(Concat(member.code, ' - '), ''), party_name)
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, operand, *extra = clause
-        if operator.startswith('!') or operator.startswith('not '):
-            bool_op = 'AND'
-        else:
-            bool_op = 'OR'
-        return [bool_op,
-            ('code', operator, operand, *extra),
-            ('party.rec_name', operator, operand, *extra),
-            ]
 
     @classmethod
     def preprocess_values(cls, mode, values):

@@ -13,12 +13,17 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from oa_workflow.deletable import DeletableStatesMixin
+
 from .member import clear_cache, id_slices
 
 
-class Purchase(Workflow, ModelSQL, ModelView):
+class Purchase(DeletableStatesMixin, Workflow, ModelSQL, ModelView):
     "Member Purchase"
     __name__ = 'member.purchase'
+    _deletable_states = {'draft'}
+    _delete_message = 'member_points.msg_purchase_delete_draft'
+    _delete_message_name = 'purchase'
 
     _states = {
         'readonly': Eval('state') != 'draft',
@@ -88,17 +93,6 @@ class Purchase(Workflow, ModelSQL, ModelView):
                     ('origin', '=', str(self)),
                     ('member', '=', self.member.id),
                     ]))
-
-    @classmethod
-    def check_modification(cls, mode, purchases, values=None, external=False):
-        super().check_modification(
-            mode, purchases, values=values, external=external)
-        if mode == 'delete':
-            for purchase in purchases:
-                if purchase.state != 'draft':
-                    raise AccessError(gettext(
-                            'member_points.msg_purchase_delete_draft',
-                            purchase=purchase.rec_name))
 
     @classmethod
     @ModelView.button

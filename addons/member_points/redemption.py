@@ -7,6 +7,9 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from oa_workflow.deletable import DeletableStatesMixin
+from oa_workflow.rec_name import RecNameSearchMixin
+
 from .exceptions import OutOfStockError
 from .member import invalidate_cache
 
@@ -86,9 +89,13 @@ class Gift(DeactivableMixin, ModelSQL, ModelView):
         invalidate_cache(cls, list(deltas))
 
 
-class Redemption(Workflow, ModelSQL, ModelView):
+class Redemption(DeletableStatesMixin, RecNameSearchMixin, Workflow, ModelSQL,
+        ModelView):
     "Member Redemption"
     __name__ = 'member.redemption'
+    _rec_name_search_fields = ['member.rec_name', 'gift.rec_name']
+    _delete_message = 'member_points.msg_redemption_delete'
+    _delete_message_name = 'redemption'
 
     _states = {
         'readonly': Eval('state') != 'draft',
@@ -190,29 +197,6 @@ class Redemption(Workflow, ModelSQL, ModelView):
 
     def get_rec_name(self, name):
         return f'{self.member.rec_name} - {self.gift.rec_name}'
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        if clause[1].startswith('!') or clause[1].startswith('not '):
-            bool_op = 'AND'
-        else:
-            bool_op = 'OR'
-        return [bool_op,
-            ('member.rec_name',) + tuple(clause[1:]),
-            ('gift.rec_name',) + tuple(clause[1:]),
-            ]
-
-    @classmethod
-    def check_modification(
-            cls, mode, redemptions, values=None, external=False):
-        super().check_modification(
-            mode, redemptions, values=values, external=external)
-        if mode == 'delete':
-            for redemption in redemptions:
-                if redemption.state not in {'draft', 'cancelled'}:
-                    raise AccessError(gettext(
-                            'member_points.msg_redemption_delete',
-                            redemption=redemption.rec_name))
 
     @classmethod
     @ModelView.button

@@ -11,13 +11,16 @@ from trytond.pyson import Eval
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
+from .rec_name import RecNameSearchMixin
 
-class Department(
+
+class Department(RecNameSearchMixin,
         DeactivableMixin, sequence_ordered(), tree(separator=' / '),
         ModelSQL, ModelView):
     "Department"
     __name__ = 'oa.department'
     __string__ = "Department"
+    _rec_name_search_fields = ['name', 'code']
 
     name = fields.Char("Name", required=True, translate=True)
     code = fields.Char(
@@ -73,18 +76,6 @@ class Department(
                     group_by=[employee.department]))
             counts.update(cursor)
         return counts
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, value = clause[:3]
-        if operator.startswith('!') or operator.startswith('not '):
-            bool_op = 'AND'
-        else:
-            bool_op = 'OR'
-        return [bool_op,
-            ('name', operator, value),
-            ('code', operator, value),
-            ]
 
     # Helpers used by approvals and data permissions
     @classmethod

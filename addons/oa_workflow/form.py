@@ -11,9 +11,10 @@ from trytond.model.exceptions import AccessError
 from trytond.exceptions import UserError
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
 
 from .approval import ApprovalMixin
+from .rec_name import RecNameSearchMixin
+from .requester import RequesterMixin
 
 EDITABLE = {'none', 'returned', 'withdrawn', 'rejected', 'cancelled'}
 APPROVAL_FIELDS = {'approval_state', 'approval_instance', 'approval_number'}
@@ -67,10 +68,12 @@ class FormField(DictSchemaMixin, sequence_ordered(), ModelSQL, ModelView):
         return False
 
 
-class Form(ApprovalMixin, ModelSQL, ModelView):
+class Form(RecNameSearchMixin, RequesterMixin, ApprovalMixin, ModelSQL,
+        ModelView):
     "Form"
     __name__ = 'oa.form'
     __string__ = "Form"
+    _rec_name_search_fields = ['form_type.name', 'subject', 'approval_number']
 
     _states = {
         'readonly': ~Eval('approval_state', 'none').in_(list(EDITABLE)),
@@ -106,18 +109,6 @@ class Form(ApprovalMixin, ModelSQL, ModelView):
         cls._order = [('date', 'DESC'), ('id', 'DESC')]
 
     @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
-    def default_requester(cls):
-        return Transaction().user or None
-
-    @classmethod
-    def default_employee(cls):
-        return Transaction().context.get('employee')
-
-    @classmethod
     def default_date(cls):
         return Pool().get('ir.date').today()
 
@@ -130,16 +121,6 @@ class Form(ApprovalMixin, ModelSQL, ModelView):
         else:
             parts.append('#%s' % self.id)
         return ' - '.join(parts)
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, value = clause[:3]
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        return [bool_op,
-            ('form_type.name', operator, value),
-            ('subject', operator, value),
-            ('approval_number', operator, value),
-            ]
 
     @fields.depends('form_type', 'data')
     def on_change_form_type(self):
@@ -192,12 +173,6 @@ class Form(ApprovalMixin, ModelSQL, ModelView):
                             form=form.rec_name))
 
     # Approval hooks
-    def approval_get_requester(self):
-        return self.requester.id
-
-    def approval_get_employee(self):
-        return self.employee or self.requester.employee
-
     def approval_flows(self):
         if self.form_type.flow:
             return [self.form_type.flow]

@@ -1,9 +1,6 @@
 # This file is part of the crm_ext module.
 "Follow-up work: contact records, work queues, calendar (SPEC CRM-C)"
 import datetime as dt
-import email
-import email.policy
-import socket
 import unittest
 
 from trytond.exceptions import UserWarning
@@ -12,6 +9,8 @@ from trytond.modules.company.tests import set_company
 from trytond.pool import Pool
 from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
+
+from oa_workflow.tests.tools import deliver_mail, parse_mail, smtp_server
 
 from .tools import (
     as_user, create_customers, give, savepoint, setup_organization,
@@ -274,66 +273,38 @@ class FollowUpTestCase(unittest.TestCase):
     @with_transaction()
     def test_supervisor_comment_notifies_author(self):
         "A supervisor's comment notifies the salesperson in-app and by email"
-        from aiosmtpd.controller import Controller
-        from trytond.config import config
-        from trytond.sendmail import SMTPDataManager
         pool = Pool()
         Comment = pool.get('crm.contact_record.comment')
         Record = pool.get('crm.contact_record')
         ns = self._setup()
-        received = []
-
-        class Handler:
-            async def handle_DATA(self, server, session, envelope):
-                received.append(envelope)
-                return '250 OK'
-
-        with socket.socket() as sock:
-            sock.bind(('127.0.0.1', 0))
-            port = sock.getsockname()[1]
-        controller = Controller(Handler(), hostname='127.0.0.1', port=port)
-        controller.start()
-        uri = config.get('email', 'uri')
-        try:
-            config.set('email', 'uri', 'smtp://127.0.0.1:%s' % port)
-            with set_company(ns.company):
-                ns.users['a'].email = 'a@example.com'
-                ns.users['a'].save()
-                customer, = create_customers(['点评客户'])
-                give([customer], ns.a)
-                with as_user(ns, 'a'):
-                    record = _record(customer, ns.a, subject="首次拜访")
-                    # nobody reviews their own record
-                    with self.assertRaises(AccessError), savepoint():
-                        Comment.create([{'record': record.id,
-                                    'text': "自评"}])
-                with as_user(ns, 'b'):
-                    with self.assertRaises(AccessError), savepoint():
-                        Comment.create([{'record': record.id,
-                                    'text': "同事"}])
-                with as_user(ns, 'sup'):
-                    comment, = Comment.create([{'record': record.id,
-                                'text': "下次带上技术同事"}])
-                    self.assertEqual(comment.author, ns.users['sup'])
-                    self.assertEqual(Record(record.id).comment_count, 1)
-                notified = _notifications(ns.users['a'])
-                self.assertEqual(len(notified), 1)
-                self.assertIn("首次拜访", notified[0].label)
-                self.assertEqual(notified[0].description, "下次带上技术同事")
-                transaction = Transaction()
-                managers = [dm for dm in transaction._datamanagers
-                    if isinstance(dm, SMTPDataManager)]
-                self.assertEqual(len(managers), 1)
-                managers[0].tpc_vote(transaction)
-                managers[0].tpc_finish(transaction)
-                transaction._datamanagers.remove(managers[0])
-        finally:
-            config.set('email', 'uri', uri)
-            controller.stop()
+        with smtp_server() as received, set_company(ns.company):
+            ns.users['a'].email = 'a@example.com'
+            ns.users['a'].save()
+            customer, = create_customers(['点评客户'])
+            give([customer], ns.a)
+            with as_user(ns, 'a'):
+                record = _record(customer, ns.a, subject="首次拜访")
+                # nobody reviews their own record
+                with self.assertRaises(AccessError), savepoint():
+                    Comment.create([{'record': record.id,
+                                'text': "自评"}])
+            with as_user(ns, 'b'):
+                with self.assertRaises(AccessError), savepoint():
+                    Comment.create([{'record': record.id,
+                                'text': "同事"}])
+            with as_user(ns, 'sup'):
+                comment, = Comment.create([{'record': record.id,
+                            'text': "下次带上技术同事"}])
+                self.assertEqual(comment.author, ns.users['sup'])
+                self.assertEqual(Record(record.id).comment_count, 1)
+            notified = _notifications(ns.users['a'])
+            self.assertEqual(len(notified), 1)
+            self.assertIn("首次拜访", notified[0].label)
+            self.assertEqual(notified[0].description, "下次带上技术同事")
+            self.assertEqual(len(deliver_mail()), 1)
         envelope, = received
         self.assertEqual(envelope.rcpt_tos, ['a@example.com'])
-        message = email.message_from_bytes(
-            envelope.original_content, policy=email.policy.default)
+        message = parse_mail(envelope)
         self.assertIn("首次拜访", str(message['Subject']))
         self.assertIn("下次带上技术同事", message.get_content())
 

@@ -5,15 +5,10 @@ A plain TestCase: the generic checks of ModuleTestCase run once, in
 test_module. The emails go through a real SMTP server on loopback
 (aiosmtpd) and Tryton's email settings ([email] uri)."""
 import datetime as dt
-import email
-import email.policy
 import json
-import socket
 import unittest
-from contextlib import contextmanager
 from decimal import Decimal
 
-from trytond import config
 from trytond.exceptions import UserError, UserWarning
 from trytond.model.exceptions import (
     AccessError, SQLConstraintError, ValidationError)
@@ -22,6 +17,9 @@ from trytond.pool import Pool
 from trytond.sendmail import SMTPDataManager
 from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
+
+from oa_workflow.tests.tools import (
+    email_uri, free_port, parse_mail, smtp_server)
 
 from .tools import as_user, create_customers, savepoint, setup_organization
 
@@ -34,51 +32,6 @@ BODY = """尊敬的渠道经理:
 预计签约: {{ expected_close }}
 我方销售: {{ salesperson }} {{ salesperson_email }}
 """
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def smtp_server(port=None, refuse=False):
-    """A real SMTP server on loopback; yield the list of received envelopes.
-    With refuse, every recipient is refused (unknown mailbox)."""
-    from aiosmtpd.controller import Controller
-    received = []
-
-    class Handler:
-        async def handle_RCPT(
-                self, server, session, envelope, address, options):
-            if refuse:
-                return '550 5.1.1 mailbox unavailable'
-            envelope.rcpt_tos.append(address)
-            return '250 OK'
-
-        async def handle_DATA(self, server, session, envelope):
-            received.append(envelope)
-            return '250 OK'
-
-    port = port or free_port()
-    controller = Controller(Handler(), hostname='127.0.0.1', port=port)
-    controller.start()
-    try:
-        with email_uri('smtp://127.0.0.1:%s' % port):
-            yield received
-    finally:
-        controller.stop()
-
-
-@contextmanager
-def email_uri(uri):
-    old = config.get('email', 'uri')
-    config.set('email', 'uri', uri)
-    try:
-        yield
-    finally:
-        config.set('email', 'uri', old)
 
 
 def commit_mail():
@@ -257,8 +210,7 @@ class RegistrationTestCase(unittest.TestCase):
             self.assertEqual(sorted(envelope.rcpt_tos), [
                     'channel@huawei.example', 'manager@huawei.example',
                     'xiaoli@example.com'])
-            message = email.message_from_bytes(
-                envelope.original_content, policy=email.policy.default)
+            message = parse_mail(envelope)
             self.assertEqual(str(message['Subject']),
                 "商机报备: 北京某某科技有限公司 / 数据中心网络改造")
             self.assertEqual(message['Reply-To'].addresses[0].addr_spec,

@@ -26,7 +26,9 @@ from trytond.tools import timezone as tz
 from trytond.transaction import Transaction, without_check_access
 
 from ..approval import ApprovalMixin, notify
+from ..deletable import DeletableStatesMixin
 from ..overlap import BtreeGistMixin, overlapping_ids
+from ..rec_name import RecNameSearchMixin
 
 # States in which a booking holds its room
 ACTIVE = ('waiting', 'confirmed', 'checked_in')
@@ -63,11 +65,15 @@ def _database_checks_overlap():
     return backend.name == 'postgresql'
 
 
-class Booking(BtreeGistMixin, ApprovalMixin, Workflow, ModelSQL, ModelView):
+class Booking(DeletableStatesMixin, RecNameSearchMixin, BtreeGistMixin,
+        ApprovalMixin, Workflow, ModelSQL, ModelView):
     "Meeting Room Booking"
     __name__ = 'oa.meeting.booking'
     __string__ = "Meeting Room Booking"
     _rec_name = 'subject'
+    _rec_name_search_fields = ['subject', 'room.name']
+    _delete_message = 'oa_workflow.msg_meeting_booking_delete'
+    _delete_message_name = 'booking'
 
     _states = {
         'readonly': Eval('state') != 'draft',
@@ -255,15 +261,6 @@ class Booking(BtreeGistMixin, ApprovalMixin, Workflow, ModelSQL, ModelView):
                     booking.subject, booking.room.name,
                     booking.format_period())
         return result
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, value = clause[:3]
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        return [bool_op,
-            ('subject', operator, value),
-            ('room.name', operator, value),
-            ]
 
     # Time display in the company's timezone (datetimes are stored in UTC)
     def _timezone(self):
@@ -455,17 +452,6 @@ class Booking(BtreeGistMixin, ApprovalMixin, Workflow, ModelSQL, ModelView):
         default.setdefault('checked_in_by', None)
         default.setdefault('reminded', False)
         return super().copy(bookings, default=default)
-
-    @classmethod
-    def check_modification(cls, mode, bookings, values=None, external=False):
-        super().check_modification(
-            mode, bookings, values=values, external=external)
-        if mode == 'delete':
-            for booking in bookings:
-                if booking.state not in {'draft', 'cancelled'}:
-                    raise UserError(gettext(
-                            'oa_workflow.msg_meeting_booking_delete',
-                            booking=booking.rec_name))
 
     # Recurrence
     def occurrence_periods(self):

@@ -16,6 +16,8 @@ from trytond.tools import grouped_slice
 from trytond.tools import timezone as tz
 from trytond.transaction import Transaction
 
+from ..rec_name import RecNameSearchMixin
+
 ACTIVE = ['waiting', 'confirmed', 'checked_in']
 MAX_DAYS = 31
 # (transaction counter, room ids) -> rows of Room._now_and_next
@@ -40,10 +42,11 @@ def _period_text(zone, start, end, with_date=False, offset=None):
     return '%s%02d:%02d' % (text, end.hour, end.minute)
 
 
-class Room(DeactivableMixin, ModelSQL, ModelView):
+class Room(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
     "Meeting Room"
     __name__ = 'oa.meeting.room'
     __string__ = "Meeting Room"
+    _rec_name_search_fields = ['name', 'code', 'location']
 
     # a proper name: not translated, so that searches and orders on rooms
     # (the booking's room domain, lists) need no translation join
@@ -136,16 +139,6 @@ class Room(DeactivableMixin, ModelSQL, ModelView):
         if self.location:
             return '%s (%s)' % (self.name, self.location)
         return self.name
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, value = clause[:3]
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        return [bool_op,
-            ('name', operator, value),
-            ('code', operator, value),
-            ('location', operator, value),
-            ]
 
     @classmethod
     def copy(cls, rooms, default=None):

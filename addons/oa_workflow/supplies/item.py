@@ -20,12 +20,14 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from ..approval import notify
+from ..rec_name import RecNameSearchMixin
 
 
-class Item(DeactivableMixin, ModelSQL, ModelView):
+class Item(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
     "Office Supply Item"
     __name__ = 'oa.supply.item'
     __string__ = "Office Supply Item"
+    _rec_name_search_fields = ['name', 'code', 'category']
 
     name = fields.Char("Name", required=True)
     code = fields.Char("Code", strip=True)
@@ -98,16 +100,6 @@ class Item(DeactivableMixin, ModelSQL, ModelView):
         if self.code:
             return '[%s] %s' % (self.code, self.name)
         return self.name
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, value = clause[:3]
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        return [bool_op,
-            ('name', operator, value),
-            ('code', operator, value),
-            ('category', operator, value),
-            ]
 
     def get_low_stock(self, name):
         return (self.quantity or 0) < (self.minimum_stock or 0)

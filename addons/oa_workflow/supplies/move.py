@@ -13,6 +13,8 @@ from trytond.pool import Pool
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
+from .item_line import ItemLineMixin
+
 TYPES = [
     ('purchase', "Purchase-In"),
     ('requisition', "Requisition-Out"),
@@ -33,7 +35,7 @@ SIGN = {
 MANUAL = ('purchase', 'return')
 
 
-class Move(Workflow, ModelSQL, ModelView):
+class Move(ItemLineMixin, Workflow, ModelSQL, ModelView):
     "Office Supply Move"
     __name__ = 'oa.supply.move'
     __string__ = "Office Supply Move"
@@ -48,7 +50,6 @@ class Move(Workflow, ModelSQL, ModelView):
     item = fields.Many2One(
         'oa.supply.item', "Item", required=True, ondelete='RESTRICT',
         domain=[('company', '=', Eval('company', -1))], states=_states)
-    unit = fields.Function(fields.Char("Unit"), 'on_change_with_unit')
     type = fields.Selection(
         TYPES, "Type", required=True, sort=False, states=_states)
     date = fields.Date("Date", required=True, states=_states)
@@ -169,10 +170,6 @@ class Move(Workflow, ModelSQL, ModelView):
     def default_type(cls):
         return Transaction().context.get('supply_move_type', 'purchase')
 
-    @fields.depends('item')
-    def on_change_with_unit(self, name=None):
-        return self.item.unit if self.item else None
-
     @fields.depends('item', 'type', 'unit_price')
     def on_change_item(self):
         if self.item and self.type == 'purchase' and not self.unit_price:
@@ -196,17 +193,8 @@ class Move(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def preprocess_values(cls, mode, values):
-        pool = Pool()
-        Item = pool.get('oa.supply.item')
         values = super().preprocess_values(mode, values)
-        if 'quantity' in values:
-            quantity = values['quantity']
-            if quantity is not None and quantity <= 0:
-                item = Item(values['item']) if values.get('item') else None
-                raise ValidationError(gettext(
-                        'oa_workflow.msg_supply_move_quantity',
-                        item=item.rec_name if item else '',
-                        quantity=quantity))
+        cls.check_item_quantity(values)
         if mode == 'create' and values.get('type') and values.get('quantity'):
             values['delta'] = SIGN[values['type']] * values['quantity']
         return values

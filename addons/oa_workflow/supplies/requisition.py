@@ -9,12 +9,15 @@ refused at submission and again at issue (under row lock)."""
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Workflow, fields
-from trytond.model.exceptions import AccessError, ValidationError
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.transaction import Transaction
 
 from ..approval_workflow import ApprovalWorkflowMixin
+from ..deletable import DeletableStatesMixin
+from ..rec_name import RecNameSearchMixin
+from ..requester import RequesterMixin, current_department
+from .item_line import ItemLineMixin
 
 STATES = [
     ('draft', "Draft"),
@@ -25,10 +28,19 @@ STATES = [
     ]
 
 
-class Requisition(ApprovalWorkflowMixin, Workflow, ModelSQL, ModelView):
+class Requisition(DeletableStatesMixin, RecNameSearchMixin, RequesterMixin,
+        ApprovalWorkflowMixin, Workflow, ModelSQL, ModelView):
     "Office Supply Requisition"
     __name__ = 'oa.supply.requisition'
     __string__ = "Office Supply Requisition"
+    _rec_name_search_fields = [
+        'employee.rec_name',
+        'requester.rec_name',
+        'purpose',
+        'approval_number',
+        ]
+    _delete_message = 'oa_workflow.msg_supply_requisition_delete'
+    _delete_message_name = 'requisition'
 
     _states = {
         'readonly': Eval('state') != 'draft',
@@ -105,24 +117,8 @@ class Requisition(ApprovalWorkflowMixin, Workflow, ModelSQL, ModelView):
         cls._buttons['submit_approval']['invisible'] = True
 
     @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
-    def default_requester(cls):
-        return Transaction().user or None
-
-    @classmethod
-    def default_employee(cls):
-        return Transaction().context.get('employee')
-
-    @classmethod
     def default_department(cls):
-        Employee = Pool().get('company.employee')
-        employee = cls.default_employee()
-        if employee:
-            department = Employee(employee).department
-            return department.id if department else None
+        return current_department()
 
     @classmethod
     def default_date(cls):
@@ -146,29 +142,6 @@ class Requisition(ApprovalWorkflowMixin, Workflow, ModelSQL, ModelView):
         else:
             parts.append('#%s' % self.id)
         return ' '.join(p for p in parts if p)
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, value = clause[:3]
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        return [bool_op,
-            ('employee.rec_name', operator, value),
-            ('requester.rec_name', operator, value),
-            ('purpose', operator, value),
-            ('approval_number', operator, value),
-            ]
-
-    @classmethod
-    def check_modification(cls, mode, requisitions, values=None,
-            external=False):
-        super().check_modification(
-            mode, requisitions, values=values, external=external)
-        if mode == 'delete':
-            for requisition in requisitions:
-                if requisition.state not in {'draft', 'cancelled'}:
-                    raise AccessError(gettext(
-                            'oa_workflow.msg_supply_requisition_delete',
-                            requisition=requisition.rec_name))
 
     @classmethod
     def copy(cls, requisitions, default=None):
@@ -268,15 +241,7 @@ class Requisition(ApprovalWorkflowMixin, Workflow, ModelSQL, ModelView):
     def reject(cls, requisitions):
         pass
 
-    # Approval hooks
-    def approval_get_requester(self):
-        return self.requester.id
-
-    def approval_get_employee(self):
-        return self.employee or self.requester.employee
-
-
-class RequisitionLine(ModelSQL, ModelView):
+class RequisitionLine(ItemLineMixin, ModelSQL, ModelView):
     "Office Supply Requisition Line"
     __name__ = 'oa.supply.requisition.line'
     __string__ = "Office Supply Requisition Line"
@@ -294,7 +259,6 @@ class RequisitionLine(ModelSQL, ModelView):
                 ()),
             ])
     quantity = fields.Integer("Quantity", required=True)
-    unit = fields.Function(fields.Char("Unit"), 'on_change_with_unit')
     available = fields.Function(
         fields.Integer(
             "In Stock", help="The quantity in stock now."),
@@ -306,10 +270,6 @@ class RequisitionLine(ModelSQL, ModelView):
         return 1
 
     @fields.depends('item')
-    def on_change_with_unit(self, name=None):
-        return self.item.unit if self.item else None
-
-    @fields.depends('item')
     def on_change_with_available(self, name=None):
         return self.item.quantity if self.item else None
 
@@ -319,15 +279,8 @@ class RequisitionLine(ModelSQL, ModelView):
 
     @classmethod
     def preprocess_values(cls, mode, values):
-        pool = Pool()
-        Item = pool.get('oa.supply.item')
         values = super().preprocess_values(mode, values)
-        quantity = values.get('quantity')
-        if quantity is not None and quantity <= 0:
-            item = Item(values['item']) if values.get('item') else None
-            raise ValidationError(gettext(
-                    'oa_workflow.msg_supply_move_quantity',
-                    item=item.rec_name if item else '', quantity=quantity))
+        cls.check_item_quantity(values)
         return values
 
     @classmethod

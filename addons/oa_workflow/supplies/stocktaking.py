@@ -6,16 +6,21 @@ from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
-from trytond.model.exceptions import AccessError, ValidationError
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from ..deletable import DeletableStatesMixin
+from .item_line import ItemLineMixin
 
-class StockTaking(Workflow, ModelSQL, ModelView):
+
+class StockTaking(DeletableStatesMixin, Workflow, ModelSQL, ModelView):
     "Office Supply Stock-Taking"
     __name__ = 'oa.supply.stocktaking'
     __string__ = "Office Supply Stock-Taking"
+    _delete_message = 'oa_workflow.msg_supply_stocktaking_delete'
+    _delete_message_name = 'stocktaking'
 
     _states = {
         'readonly': Eval('state') != 'draft',
@@ -88,18 +93,6 @@ class StockTaking(Workflow, ModelSQL, ModelView):
 
     def get_rec_name(self, name):
         return '%s #%s' % (self.date, self.id)
-
-    @classmethod
-    def check_modification(cls, mode, stocktakings, values=None,
-            external=False):
-        super().check_modification(
-            mode, stocktakings, values=values, external=external)
-        if mode == 'delete':
-            for stocktaking in stocktakings:
-                if stocktaking.state == 'done':
-                    raise AccessError(gettext(
-                            'oa_workflow.msg_supply_stocktaking_delete',
-                            stocktaking=stocktaking.rec_name))
 
     @classmethod
     def copy(cls, stocktakings, default=None):
@@ -184,7 +177,7 @@ class StockTaking(Workflow, ModelSQL, ModelView):
         pass
 
 
-class StockTakingLine(ModelSQL, ModelView):
+class StockTakingLine(ItemLineMixin, ModelSQL, ModelView):
     "Office Supply Stock-Taking Line"
     __name__ = 'oa.supply.stocktaking.line'
     __string__ = "Office Supply Stock-Taking Line"
@@ -199,7 +192,6 @@ class StockTakingLine(ModelSQL, ModelView):
             ('company', '=',
                 Eval('_parent_stocktaking', {}).get('company', -1)),
             ])
-    unit = fields.Function(fields.Char("Unit"), 'on_change_with_unit')
     expected_quantity = fields.Integer(
         "Expected", readonly=True,
         help="The stock when the line was added; set again to the stock at "
@@ -221,10 +213,6 @@ class StockTakingLine(ModelSQL, ModelView):
         cls._sql_indexes.add(
             Index(t, (t.stocktaking, Index.Equality())))
 
-    @fields.depends('item')
-    def on_change_with_unit(self, name=None):
-        return self.item.unit if self.item else None
-
     @fields.depends('item', 'expected_quantity', 'counted_quantity')
     def on_change_item(self):
         if self.item:
@@ -237,15 +225,10 @@ class StockTakingLine(ModelSQL, ModelView):
 
     @classmethod
     def preprocess_values(cls, mode, values):
-        pool = Pool()
-        Item = pool.get('oa.supply.item')
         values = super().preprocess_values(mode, values)
-        counted = values.get('counted_quantity')
-        if counted is not None and counted < 0:
-            item = Item(values['item']) if values.get('item') else None
-            raise ValidationError(gettext(
-                    'oa_workflow.msg_supply_counted_negative',
-                    item=item.rec_name if item else '', quantity=counted))
+        cls.check_item_quantity(
+            values, name='counted_quantity', minimum=0,
+            message='oa_workflow.msg_supply_counted_negative')
         return values
 
     @classmethod

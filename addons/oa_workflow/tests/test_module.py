@@ -1,8 +1,5 @@
 # This file is part of the oa_workflow module.
 import datetime as dt
-import email
-import email.policy
-import socket
 import threading
 import time
 from decimal import Decimal
@@ -17,6 +14,8 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     DB_NAME, ModuleTestCase, with_transaction)
 from trytond.transaction import Transaction, TransactionError
+
+from .tools import deliver_mail, parse_mail, smtp_server
 
 
 class OaWorkflowTestCase(CompanyTestMixin, ModuleTestCase):
@@ -774,49 +773,20 @@ class OaWorkflowTestCase(CompanyTestMixin, ModuleTestCase):
     @with_transaction()
     def test_approval_email(self):
         "Approvers with an email address receive the notification by email"
-        from aiosmtpd.controller import Controller
-        from trytond import config
-        from trytond.sendmail import SMTPDataManager
         pool = Pool()
         Form = pool.get('oa.form')
-        received = []
-
-        class Handler:
-            async def handle_DATA(self, server, session, envelope):
-                received.append(envelope)
-                return '250 OK'
-
-        with socket.socket() as sock:
-            sock.bind(('127.0.0.1', 0))
-            port = sock.getsockname()[1]
-        controller = Controller(Handler(), hostname='127.0.0.1', port=port)
-        controller.start()
-        uri = config.get('email', 'uri')
-        try:
-            config.set('email', 'uri', 'smtp://127.0.0.1:%s' % port)
+        with smtp_server() as received:
             company, org, users, flow, form_type = self._approval()
             with set_company(company):
                 users['lead'].email = 'zhang@example.com'
                 users['lead'].save()
                 form = self._form(company, users, form_type, 8000)
                 self._as(users['rep'], Form.submit_approval, [form])
-            transaction = Transaction()
-            managers = [dm for dm in transaction._datamanagers
-                if isinstance(dm, SMTPDataManager)]
-            self.assertEqual(len(managers), 1)
-            # the rep has no address: only one message is queued
-            self.assertEqual(len(managers[0].queue), 1)
-            # deliver now, as the commit would do
-            managers[0].tpc_vote(transaction)
-            managers[0].tpc_finish(transaction)
-            transaction._datamanagers.remove(managers[0])
-        finally:
-            config.set('email', 'uri', uri)
-            controller.stop()
+            # one mail data manager; the rep has no address: one message
+            self.assertEqual(deliver_mail(), [1])
         envelope, = received
         self.assertEqual(envelope.rcpt_tos, ['zhang@example.com'])
-        message = email.message_from_bytes(
-            envelope.original_content, policy=email.policy.default)
+        message = parse_mail(envelope)
         self.assertIn("出差申请", str(message['Subject']))
         self.assertIn("主管审批", message.get_content())
 

@@ -1,6 +1,14 @@
 # This file is part of the oa_workflow module.
 "Helpers shared by the tests of the office modules"
+import email
+import email.policy
+import socket
+from contextlib import contextmanager
+
+from trytond import config
 from trytond.pool import Pool
+from trytond.sendmail import SMTPDataManager
+from trytond.transaction import Transaction
 
 
 def create_flow(model, name, approver, step="主管审批"):
@@ -16,3 +24,75 @@ def create_flow(model, name, approver, step="主管审批"):
                                 }])],
                 }])
     return flow
+
+
+def free_port():
+    "A free TCP port on loopback"
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def email_uri(uri):
+    "Tryton's [email] uri set to uri for the block"
+    old = config.get('email', 'uri')
+    config.set('email', 'uri', uri)
+    try:
+        yield
+    finally:
+        config.set('email', 'uri', old)
+
+
+@contextmanager
+def smtp_server(port=None, refuse=False):
+    """A real SMTP server on loopback (aiosmtpd) that Tryton sends to;
+    yield the list of received envelopes. With refuse, every recipient is
+    refused (unknown mailbox)."""
+    from aiosmtpd.controller import Controller
+    received = []
+
+    class Handler:
+        async def handle_RCPT(
+                self, server, session, envelope, address, options):
+            if refuse:
+                return '550 5.1.1 mailbox unavailable'
+            envelope.rcpt_tos.append(address)
+            return '250 OK'
+
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope)
+            return '250 OK'
+
+    port = port or free_port()
+    controller = Controller(Handler(), hostname='127.0.0.1', port=port)
+    controller.start()
+    try:
+        with email_uri('smtp://127.0.0.1:%s' % port):
+            yield received
+    finally:
+        controller.stop()
+
+
+def deliver_mail():
+    """Send the emails queued in the transaction as its commit does (a test
+    transaction is rolled back, never committed); return the number of
+    messages of each mail data manager"""
+    transaction = Transaction()
+    managers = [dm for dm in transaction._datamanagers
+        if isinstance(dm, SMTPDataManager)]
+    counts = []
+    for manager in managers:
+        counts.append(len(manager.queue))
+        try:
+            manager.tpc_vote(transaction)
+            manager.tpc_finish(transaction)
+        finally:
+            transaction._datamanagers.remove(manager)
+    return counts
+
+
+def parse_mail(envelope):
+    "The email message of a received envelope"
+    return email.message_from_bytes(
+        envelope.original_content, policy=email.policy.default)

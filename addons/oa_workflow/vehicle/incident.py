@@ -7,13 +7,15 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
+from ..rec_name import RecNameSearchMixin
 from .checks import CheckedValuesMixin
 
 
-class Incident(CheckedValuesMixin, ModelSQL, ModelView):
+class Incident(RecNameSearchMixin, CheckedValuesMixin, ModelSQL, ModelView):
     "Vehicle Accident or Violation"
     __name__ = 'oa.vehicle.incident'
     __string__ = "Vehicle Accident or Violation"
+    _rec_name_search_fields = ['vehicle.rec_name', 'location']
 
     company = fields.Many2One(
         'company.company', "Company", required=True, ondelete='CASCADE')
@@ -88,15 +90,6 @@ class Incident(CheckedValuesMixin, ModelSQL, ModelView):
         return '%s %s %s' % (
             self.vehicle.plate, self.date.strftime('%Y-%m-%d'),
             self.kind_string)
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, value = clause[:3]
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        return [bool_op,
-            ('vehicle.rec_name', operator, value),
-            ('location', operator, value),
-            ]
 
     @classmethod
     def check_values(cls, values, record=None):

@@ -17,18 +17,29 @@ from trytond.transaction import Transaction, without_check_access
 
 from ..approval import notify
 from ..approval_workflow import ApprovalWorkflowMixin
+from ..deletable import DeletableStatesMixin
+from ..rec_name import RecNameSearchMixin
+from ..requester import RequesterMixin
 from .checks import CheckedValuesMixin, format_period, now
 
 # Tolerance for "in the past" (the user takes time to fill the form)
 PAST_TOLERANCE = dt.timedelta(minutes=5)
 
 
-class Request(CheckedValuesMixin, ApprovalWorkflowMixin, Workflow, ModelSQL,
+class Request(DeletableStatesMixin, RecNameSearchMixin, RequesterMixin,
+        CheckedValuesMixin, ApprovalWorkflowMixin, Workflow, ModelSQL,
         ModelView):
     "Vehicle Request"
     __name__ = 'oa.vehicle.request'
     __string__ = "Vehicle Request"
     _rec_name = 'destination'
+    _rec_name_search_fields = [
+        'destination',
+        'requester.name',
+        'approval_number',
+        ]
+    _delete_message = 'oa_workflow.msg_vehicle_request_delete'
+    _delete_message_name = 'request'
 
     _draft = {'readonly': Eval('state') != 'draft'}
     _dispatch = {
@@ -134,22 +145,6 @@ class Request(CheckedValuesMixin, ApprovalWorkflowMixin, Workflow, ModelSQL,
         cls._buttons['submit_approval']['invisible'] = True
 
     @classmethod
-    def default_company(cls):
-        return Transaction().context.get('company')
-
-    @classmethod
-    def default_requester(cls):
-        return Transaction().user or None
-
-    @classmethod
-    def default_employee(cls):
-        User = Pool().get('res.user')
-        user = Transaction().user
-        if user:
-            employee = User(user).employee
-            return employee.id if employee else None
-
-    @classmethod
     def default_state(cls):
         return 'draft'
 
@@ -169,16 +164,6 @@ class Request(CheckedValuesMixin, ApprovalWorkflowMixin, Workflow, ModelSQL,
         return '%s [%s %s]' % (
             self.destination, self.requester.rec_name, self.format_period())
 
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, value = clause[:3]
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        return [bool_op,
-            ('destination', operator, value),
-            ('requester.name', operator, value),
-            ('approval_number', operator, value),
-            ]
-
     # Checks
     @classmethod
     def check_values(cls, values, record=None):
@@ -196,17 +181,6 @@ class Request(CheckedValuesMixin, ApprovalWorkflowMixin, Workflow, ModelSQL,
             raise ValidationError(gettext(
                     'oa_workflow.msg_vehicle_request_passengers',
                     record=name))
-
-    @classmethod
-    def check_modification(cls, mode, requests, values=None, external=False):
-        super().check_modification(
-            mode, requests, values=values, external=external)
-        if mode == 'delete':
-            for request in requests:
-                if request.state not in {'draft', 'cancelled'}:
-                    raise UserError(gettext(
-                            'oa_workflow.msg_vehicle_request_delete',
-                            request=request.rec_name))
 
     @classmethod
     def copy(cls, requests, default=None):
@@ -328,12 +302,6 @@ class Request(CheckedValuesMixin, ApprovalWorkflowMixin, Workflow, ModelSQL,
         pass
 
     # Approval hooks
-    def approval_get_requester(self):
-        return self.requester.id
-
-    def approval_get_employee(self):
-        return self.employee or self.requester.employee
-
     @classmethod
     def _approval_back(cls, requests, state):
         """Put the requests still waiting in the state: written, not a

@@ -17,7 +17,9 @@ from trytond.sql.functions import TSRange
 from trytond.sql.operators import RangeOverlap
 from trytond.transaction import Transaction, without_check_access
 
+from ..deletable import DeletableStatesMixin
 from ..overlap import BtreeGistMixin, overlapping_ids
+from ..rec_name import RecNameSearchMixin
 from .checks import CheckedValuesMixin, format_period, now
 
 # States in which a trip holds its vehicle and its driver
@@ -25,12 +27,16 @@ ACTIVE = ('planned', 'ongoing')
 RESOURCES = ('vehicle', 'driver')
 
 
-class Trip(BtreeGistMixin, CheckedValuesMixin, Workflow, ModelSQL,
-        ModelView):
+class Trip(DeletableStatesMixin, RecNameSearchMixin, BtreeGistMixin,
+        CheckedValuesMixin, Workflow, ModelSQL, ModelView):
     "Vehicle Trip"
     __name__ = 'oa.vehicle.trip'
     __string__ = "Vehicle Trip"
     _rec_name = 'destination'
+    _rec_name_search_fields = ['destination', 'vehicle.plate']
+    _deletable_states = {'planned', 'cancelled'}
+    _delete_message = 'oa_workflow.msg_vehicle_trip_delete'
+    _delete_message_name = 'trip'
 
     _planned = {'readonly': Eval('state') != 'planned'}
 
@@ -162,15 +168,6 @@ class Trip(BtreeGistMixin, CheckedValuesMixin, Workflow, ModelSQL,
     def get_rec_name(self, name):
         return '%s [%s %s]' % (
             self.destination, self.vehicle.plate, self.format_period())
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, value = clause[:3]
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        return [bool_op,
-            ('destination', operator, value),
-            ('vehicle.plate', operator, value),
-            ]
 
     # Checks
     @classmethod
@@ -319,17 +316,6 @@ class Trip(BtreeGistMixin, CheckedValuesMixin, Workflow, ModelSQL,
             default.setdefault(name, None)
         default.setdefault('state', 'planned')
         return super().copy(trips, default=default)
-
-    @classmethod
-    def check_modification(cls, mode, trips, values=None, external=False):
-        super().check_modification(
-            mode, trips, values=values, external=external)
-        if mode == 'delete':
-            for trip in trips:
-                if trip.state not in {'planned', 'cancelled'}:
-                    raise UserError(gettext(
-                            'oa_workflow.msg_vehicle_trip_delete',
-                            trip=trip.rec_name))
 
     # Workflow
     @classmethod

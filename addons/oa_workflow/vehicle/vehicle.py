@@ -22,6 +22,7 @@ from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
+from ..rec_name import RecNameSearchMixin
 from .reminder import remind
 
 STATUS = [
@@ -38,11 +39,12 @@ READINGS = [
     ]
 
 
-class Vehicle(DeactivableMixin, ModelSQL, ModelView):
+class Vehicle(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
     "Vehicle"
     __name__ = 'oa.vehicle'
     __string__ = "Vehicle"
     _rec_name = 'plate'
+    _rec_name_search_fields = ['plate', 'vehicle_model']
 
     company = fields.Many2One(
         'company.company', "Company", required=True, ondelete='CASCADE')
@@ -160,15 +162,6 @@ class Vehicle(DeactivableMixin, ModelSQL, ModelView):
 
     def get_rec_name(self, name):
         return '%s (%s)' % (self.plate, self.vehicle_model)
-
-    @classmethod
-    def search_rec_name(cls, name, clause):
-        _, operator, value = clause[:3]
-        bool_op = 'AND' if operator.startswith(('!', 'not ')) else 'OR'
-        return [bool_op,
-            ('plate', operator, value),
-            ('vehicle_model', operator, value),
-            ]
 
     def get_calendar_color(self, name):
         palette = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f',
