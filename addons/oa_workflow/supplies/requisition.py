@@ -288,7 +288,12 @@ class RequisitionLine(ItemLineMixin, ModelSQL, ModelView):
         super().check_modification(
             mode, lines, values=values, external=external)
         for line in lines:
-            if line.requisition.state != 'draft':
+            requisition = line.requisition
+            if mode == 'delete' and (
+                    requisition.state in requisition._deletable_states):
+                # with a cancelled requisition, its lines are deleted
+                continue
+            if requisition.state != 'draft':
                 raise AccessError(gettext(
                         'oa_workflow.msg_supply_requisition_modify',
                         requisition=line.requisition.rec_name))

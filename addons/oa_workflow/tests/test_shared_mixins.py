@@ -45,7 +45,7 @@ class SharedMixinsTestCase(unittest.TestCase):
 
     @with_transaction()
     def test_delete_only_deletable_states(self):
-        "A draft requisition is deleted, an issued one never"
+        "A draft or cancelled requisition is deleted, an issued one never"
         Requisition = Pool().get('oa.supply.requisition')
         data = setup_supplies({'PEN': 10})
         users, pen = data['users'], data['items']['PEN']
@@ -60,4 +60,10 @@ class SharedMixinsTestCase(unittest.TestCase):
                 Requisition.delete([draft, issued])
             self.assertIn(issued.rec_name, cm.exception.message)
             Requisition.delete([draft])
+            self.assertEqual(Requisition.search([]), [issued])
+
+            # a cancelled requisition goes with its lines
+            cancelled = requisition(users['liu'], [(pen, 1)])
+            Requisition.cancel([cancelled])
+            Requisition.delete([cancelled])
             self.assertEqual(Requisition.search([]), [issued])
