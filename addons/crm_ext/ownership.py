@@ -17,6 +17,8 @@ from trytond.transaction import (
     Transaction, TransactionError, without_check_access)
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from oa_workflow.system_record import SystemRecordMixin
+
 from .exceptions import OwnershipError, QuotaError
 from .ownership_policy import ORDERS_IN_EXECUTION
 
@@ -692,7 +694,7 @@ class Party(metaclass=PoolMeta):
                         count=len(party_ids)), user=user.id)
 
 
-class OwnershipHistory(ModelSQL, ModelView):
+class OwnershipHistory(SystemRecordMixin, ModelSQL, ModelView):
     "Ownership History"
     __name__ = 'crm.ownership.history'
     __string__ = "Ownership History"

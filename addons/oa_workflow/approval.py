@@ -32,6 +32,7 @@ from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction, without_check_access
 
 from .approval_flow import ApproverSpecMixin, RULES
+from .system_record import SystemRecordMixin
 
 logger = logging.getLogger(__name__)
 
@@ -260,7 +261,7 @@ class ApprovalMixin(object):
         Instance.withdraw(instances)
 
 
-class ApprovalInstance(ModelSQL, ModelView):
+class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
     "Approval Instance"
     __name__ = 'oa.approval.instance'
     __string__ = "Approval Instance"
@@ -701,7 +702,7 @@ def notify(users, label, model, records, description=None):
             send_message_transactional(msg)
 
 
-class ApprovalInstanceStep(
+class ApprovalInstanceStep(SystemRecordMixin,
         ApproverSpecMixin, sequence_ordered(), ModelSQL, ModelView):
     "Approval Instance Step"
     __name__ = 'oa.approval.instance.step'
@@ -762,7 +763,7 @@ class ApprovalInstanceStepUser(ModelSQL):
         'res.user', "User", required=True, ondelete='CASCADE')
 
 
-class ApprovalTask(ModelSQL, ModelView):
+class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
     "Approval Task"
     __name__ = 'oa.approval.task'
     __string__ = "Approval Task"
@@ -1203,7 +1204,7 @@ class ApprovalTask(ModelSQL, ModelView):
                 task._end('rejected', 'auto_reject')
 
 
-class ApprovalLog(ModelSQL, ModelView):
+class ApprovalLog(SystemRecordMixin, ModelSQL, ModelView):
     "Approval Trail"
     __name__ = 'oa.approval.log'
     __string__ = "Approval Trail"
@@ -1267,7 +1268,7 @@ class ApprovalLog(ModelSQL, ModelView):
         return self.user.rec_name
 
 
-class ApprovalCopy(ModelSQL, ModelView):
+class ApprovalCopy(SystemRecordMixin, ModelSQL, ModelView):
     "Approval Copy"
     __name__ = 'oa.approval.copy'
     __string__ = "Approval Copy"
