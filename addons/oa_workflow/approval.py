@@ -513,9 +513,19 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
                     delegator=user if delegate else None,
                     state='pending', kind=kind, origin=origin,
                     deadline=deadline))
+        assignees = [t.user for t in tasks]
         Task.save(tasks)
-        Task.notify_assigned(tasks)
+        self.notify_tasks(step, tasks, assignees)
         return tasks
+
+    def notify_tasks(self, step, tasks, users, urge=False):
+        "Tell each user that their task of the step is waiting"
+        msg = ('oa_workflow.msg_notify_urge' if urge
+            else 'oa_workflow.msg_notify_task')
+        label = gettext(msg, document=self.rec_name, step=step.rec_name,
+            requester=self.requester.rec_name)
+        for task, user in zip(tasks, users):
+            notify([user], label, 'oa.approval.task', [task])
 
     def _finish(self, state, log=False):
         pool = Pool()
@@ -693,7 +703,7 @@ def notify(users, label, model, records, description=None):
         Model.notify_user(
             records, 'tryton-notification', label, description,
             user=user.id)
-        if user.email and config.get('email', 'uri', default=None):
+        if config.get('email', 'uri', default=None) and user.email:
             msg = EmailMessage()
             msg['From'] = config.get('email', 'from')
             msg['To'] = user.email
@@ -956,14 +966,9 @@ class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
 
     @classmethod
     def notify_assigned(cls, tasks, urge=False):
-        msg = ('oa_workflow.msg_notify_urge' if urge
-            else 'oa_workflow.msg_notify_task')
         for task in tasks:
-            notify([task.user], gettext(msg,
-                    document=task.instance.rec_name,
-                    step=task.step.rec_name,
-                    requester=task.instance.requester.rec_name),
-                cls.__name__, [task])
+            task.instance.notify_tasks(
+                task.step, [task], [task.user], urge=urge)
 
     @classmethod
     def cancel(cls, tasks):
