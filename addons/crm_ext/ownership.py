@@ -210,20 +210,25 @@ class Party(metaclass=PoolMeta):
         pool = Pool()
         Employee = pool.get('company.employee')
         employees = list({e.id for e in employees})
+        cls._crm_ask_locks(Employee.browse(employees), parties)
+        table = Employee.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update([table.write_date], [table.write_date],
+                where=fields.SQL_OPERATORS['in'](table.id, employees)))
+
+    @classmethod
+    def _crm_ask_locks(cls, employees, parties=None):
+        "Lock the rows of employees and parties: one re-run asks for both"
+        pool = Pool()
+        Employee = pool.get('company.employee')
         errors = []
-        for Model, records in [
-                (Employee, Employee.browse(employees)),
-                (cls, parties or [])]:
+        for Model, records in [(Employee, employees), (cls, parties or [])]:
             try:
                 Model.lock(records)
             except TransactionError as error:
                 errors.append(error)
         if errors:
             raise _LockError(errors)
-        table = Employee.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*table.update([table.write_date], [table.write_date],
-                where=fields.SQL_OPERATORS['in'](table.id, employees)))
 
     @classmethod
     def _crm_used_quota(cls, employee, exclude_pending=None):
@@ -389,6 +394,13 @@ class Party(metaclass=PoolMeta):
         "Apply to lock open customers for the current user"
         pool = Pool()
         Request = pool.get('crm.lock.request')
+        Employee = pool.get('company.employee')
+        # The rows are locked at the start of the re-run transaction: ask
+        # for them before reading the user, with the client's employee
+        # (checked below, a different one is locked then)
+        claimed = Transaction().context.get('employee')
+        if claimed:
+            cls._crm_ask_locks([Employee(claimed)], parties)
         employee = cls._crm_current_employee()
         if not employee:
             raise OwnershipError(gettext('crm_ext.msg_no_employee'))

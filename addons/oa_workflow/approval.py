@@ -456,10 +456,9 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
                 Log.add(self, 'skip', step=step)
                 continue
             step.state = 'running'
-            step.started_at = _now()
+            step.started_at = self.step_since = _now()
             step.save()
             self.current_step = step
-            self.step_since = step.started_at
             self.save()
             self._create_tasks(step, users)
             return
