@@ -329,6 +329,14 @@ class Party(metaclass=PoolMeta):
                     limit=policy.daily_claim_limit))
 
     @classmethod
+    def _crm_user_has_employee(cls, employee):
+        "Whether employee is one of the current user's (cached ones first)"
+        User = Pool().get('res.user')
+        user_id = Transaction().user
+        return bool(user_id) and (employee.id in User.get_employees()
+            or employee in User(user_id).employees)
+
+    @classmethod
     def _crm_check_salesperson(cls, employee):
         pool = Pool()
         User = pool.get('res.user')
@@ -337,8 +345,8 @@ class Party(metaclass=PoolMeta):
         group_id = ModelData.get_id('oa_workflow', 'group_salesperson')
         transaction = Transaction()
         # the usual case: salespeople acting for themselves (cached groups)
-        if (transaction.user and group_id in User.get_groups()
-                and employee in User(transaction.user).employees):
+        if (group_id in User.get_groups()
+                and cls._crm_user_has_employee(employee)):
             return
         with without_check_access(), \
                 transaction.set_context(active_test=True):
