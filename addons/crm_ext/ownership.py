@@ -407,7 +407,7 @@ class Party(metaclass=PoolMeta):
         # for them before reading the user, with the client's employee
         # (checked below, a different one is locked then)
         claimed = Transaction().context.get('employee')
-        if claimed:
+        if isinstance(claimed, int) and claimed > 0:
             cls._crm_ask_locks([Employee(claimed)], parties)
         employee = cls._crm_current_employee()
         if not employee:
