@@ -522,9 +522,16 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
         msg = ('oa_workflow.msg_notify_urge' if urge
             else 'oa_workflow.msg_notify_task')
         label = gettext(msg, document=self.rec_name, step=step.rec_name,
-            requester=self.requester.rec_name)
+            requester=self.requester_name())
         for task, user in zip(tasks, users):
             notify([user], label, 'oa.approval.task', [task])
+
+    def requester_name(self):
+        """The requester's name, read as root: res.user's read of the
+        current user's own row adds their companies and employees"""
+        User = Pool().get('res.user')
+        with Transaction().set_user(0):
+            return User(self.requester.id).rec_name
 
     def _finish(self, state, log=False):
         pool = Pool()
