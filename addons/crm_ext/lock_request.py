@@ -157,11 +157,10 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
         "The user of the requesting salesperson"
         pool = Pool()
         User = pool.get('res.user')
+        Party = pool.get('party.party')
         user_id = Transaction().user
-        if user_id:
-            user = User(user_id)
-            if self.requester in user.employees:
-                return user_id
+        if Party._crm_user_has_employee(self.requester):
+            return user_id
         with without_check_access():
             users = User.search([
                     ('employees', '=', self.requester.id),

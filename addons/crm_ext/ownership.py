@@ -17,6 +17,8 @@ from trytond.transaction import (
     Transaction, TransactionError, without_check_access)
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from oa_workflow.system_record import SystemRecordMixin
+
 from .exceptions import OwnershipError, QuotaError
 from .ownership_policy import ORDERS_IN_EXECUTION
 
@@ -208,20 +210,25 @@ class Party(metaclass=PoolMeta):
         pool = Pool()
         Employee = pool.get('company.employee')
         employees = list({e.id for e in employees})
+        cls._crm_ask_locks(Employee.browse(employees), parties)
+        table = Employee.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update([table.write_date], [table.write_date],
+                where=fields.SQL_OPERATORS['in'](table.id, employees)))
+
+    @classmethod
+    def _crm_ask_locks(cls, employees, parties=None):
+        "Lock the rows of employees and parties: one re-run asks for both"
+        pool = Pool()
+        Employee = pool.get('company.employee')
         errors = []
-        for Model, records in [
-                (Employee, Employee.browse(employees)),
-                (cls, parties or [])]:
+        for Model, records in [(Employee, employees), (cls, parties or [])]:
             try:
                 Model.lock(records)
             except TransactionError as error:
                 errors.append(error)
         if errors:
             raise _LockError(errors)
-        table = Employee.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*table.update([table.write_date], [table.write_date],
-                where=fields.SQL_OPERATORS['in'](table.id, employees)))
 
     @classmethod
     def _crm_used_quota(cls, employee, exclude_pending=None):
@@ -322,6 +329,14 @@ class Party(metaclass=PoolMeta):
                     limit=policy.daily_claim_limit))
 
     @classmethod
+    def _crm_user_has_employee(cls, employee):
+        "Whether employee is one of the current user's (cached ones first)"
+        User = Pool().get('res.user')
+        user_id = Transaction().user
+        return bool(user_id) and (employee.id in User.get_employees()
+            or employee in User(user_id).employees)
+
+    @classmethod
     def _crm_check_salesperson(cls, employee):
         pool = Pool()
         User = pool.get('res.user')
@@ -330,8 +345,8 @@ class Party(metaclass=PoolMeta):
         group_id = ModelData.get_id('oa_workflow', 'group_salesperson')
         transaction = Transaction()
         # the usual case: salespeople acting for themselves (cached groups)
-        if (transaction.user and group_id in User.get_groups()
-                and employee in User(transaction.user).employees):
+        if (group_id in User.get_groups()
+                and cls._crm_user_has_employee(employee)):
             return
         with without_check_access(), \
                 transaction.set_context(active_test=True):
@@ -387,6 +402,13 @@ class Party(metaclass=PoolMeta):
         "Apply to lock open customers for the current user"
         pool = Pool()
         Request = pool.get('crm.lock.request')
+        Employee = pool.get('company.employee')
+        # The rows are locked at the start of the re-run transaction: ask
+        # for them before reading the user, with the client's employee
+        # (checked below, a different one is locked then)
+        claimed = Transaction().context.get('employee')
+        if isinstance(claimed, int) and claimed > 0:
+            cls._crm_ask_locks([Employee(claimed)], parties)
         employee = cls._crm_current_employee()
         if not employee:
             raise OwnershipError(gettext('crm_ext.msg_no_employee'))
@@ -692,7 +714,7 @@ class Party(metaclass=PoolMeta):
                         count=len(party_ids)), user=user.id)
 
 
-class OwnershipHistory(ModelSQL, ModelView):
+class OwnershipHistory(SystemRecordMixin, ModelSQL, ModelView):
     "Ownership History"
     __name__ = 'crm.ownership.history'
     __string__ = "Ownership History"

@@ -32,6 +32,7 @@ from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction, without_check_access
 
 from .approval_flow import ApproverSpecMixin, RULES
+from .system_record import SystemRecordMixin
 
 logger = logging.getLogger(__name__)
 
@@ -260,7 +261,7 @@ class ApprovalMixin(object):
         Instance.withdraw(instances)
 
 
-class ApprovalInstance(ModelSQL, ModelView):
+class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
     "Approval Instance"
     __name__ = 'oa.approval.instance'
     __string__ = "Approval Instance"
@@ -455,10 +456,9 @@ class ApprovalInstance(ModelSQL, ModelView):
                 Log.add(self, 'skip', step=step)
                 continue
             step.state = 'running'
-            step.started_at = _now()
+            step.started_at = self.step_since = _now()
             step.save()
             self.current_step = step
-            self.step_since = step.started_at
             self.save()
             self._create_tasks(step, users)
             return
@@ -512,9 +512,26 @@ class ApprovalInstance(ModelSQL, ModelView):
                     delegator=user if delegate else None,
                     state='pending', kind=kind, origin=origin,
                     deadline=deadline))
+        assignees = [t.user for t in tasks]
         Task.save(tasks)
-        Task.notify_assigned(tasks)
+        self.notify_tasks(step, tasks, assignees)
         return tasks
+
+    def notify_tasks(self, step, tasks, users, urge=False):
+        "Tell each user that their task of the step is waiting"
+        msg = ('oa_workflow.msg_notify_urge' if urge
+            else 'oa_workflow.msg_notify_task')
+        label = gettext(msg, document=self.rec_name, step=step.rec_name,
+            requester=self.requester_name())
+        for task, user in zip(tasks, users):
+            notify([user], label, 'oa.approval.task', [task])
+
+    def requester_name(self):
+        """The requester's name, read as root: res.user's read of the
+        current user's own row adds their companies and employees"""
+        User = Pool().get('res.user')
+        with Transaction().set_user(0):
+            return User(self.requester.id).rec_name
 
     def _finish(self, state, log=False):
         pool = Pool()
@@ -692,7 +709,7 @@ def notify(users, label, model, records, description=None):
         Model.notify_user(
             records, 'tryton-notification', label, description,
             user=user.id)
-        if user.email and config.get('email', 'uri', default=None):
+        if config.get('email', 'uri', default=None) and user.email:
             msg = EmailMessage()
             msg['From'] = config.get('email', 'from')
             msg['To'] = user.email
@@ -701,7 +718,7 @@ def notify(users, label, model, records, description=None):
             send_message_transactional(msg)
 
 
-class ApprovalInstanceStep(
+class ApprovalInstanceStep(SystemRecordMixin,
         ApproverSpecMixin, sequence_ordered(), ModelSQL, ModelView):
     "Approval Instance Step"
     __name__ = 'oa.approval.instance.step'
@@ -762,7 +779,7 @@ class ApprovalInstanceStepUser(ModelSQL):
         'res.user', "User", required=True, ondelete='CASCADE')
 
 
-class ApprovalTask(ModelSQL, ModelView):
+class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
     "Approval Task"
     __name__ = 'oa.approval.task'
     __string__ = "Approval Task"
@@ -955,14 +972,9 @@ class ApprovalTask(ModelSQL, ModelView):
 
     @classmethod
     def notify_assigned(cls, tasks, urge=False):
-        msg = ('oa_workflow.msg_notify_urge' if urge
-            else 'oa_workflow.msg_notify_task')
         for task in tasks:
-            notify([task.user], gettext(msg,
-                    document=task.instance.rec_name,
-                    step=task.step.rec_name,
-                    requester=task.instance.requester.rec_name),
-                cls.__name__, [task])
+            task.instance.notify_tasks(
+                task.step, [task], [task.user], urge=urge)
 
     @classmethod
     def cancel(cls, tasks):
@@ -1203,7 +1215,7 @@ class ApprovalTask(ModelSQL, ModelView):
                 task._end('rejected', 'auto_reject')
 
 
-class ApprovalLog(ModelSQL, ModelView):
+class ApprovalLog(SystemRecordMixin, ModelSQL, ModelView):
     "Approval Trail"
     __name__ = 'oa.approval.log'
     __string__ = "Approval Trail"
@@ -1267,7 +1279,7 @@ class ApprovalLog(ModelSQL, ModelView):
         return self.user.rec_name
 
 
-class ApprovalCopy(ModelSQL, ModelView):
+class ApprovalCopy(SystemRecordMixin, ModelSQL, ModelView):
     "Approval Copy"
     __name__ = 'oa.approval.copy'
     __string__ = "Approval Copy"

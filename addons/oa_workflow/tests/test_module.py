@@ -651,6 +651,9 @@ class OaWorkflowTestCase(CompanyTestMixin, ModuleTestCase):
                 with self.assertRaisesRegex(AccessError, 'buttons'):
                     Task.write([task], {'state': 'approved'})
                 Task.write([task], {'comment': "看看"})
+                # the writes of users are checked (SystemRecordMixin)
+                with self.assertRaises(ValidationError):
+                    Task.write([task], {'add_position': 'middle'})
             self.assertEqual(Task(task.id).state, 'pending')
             with self.assertRaisesRegex(AccessError, 'someone else'):
                 self._as(users['clerk'], Task.approve, [task])
