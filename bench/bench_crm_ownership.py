@@ -76,9 +76,9 @@ def generate(customers):
     first_user = cursor.fetchone()[0] + 1
     cursor.execute("""
         INSERT INTO res_user (id, login, name, active, menu, language,
-            company, employee, create_uid, create_date)
+            company, company_filter, employee, create_uid, create_date)
         SELECT %s + i, 'bsales' || i, '销售员' || i, true, %s, %s, %s,
-            %s + i, 0, now()
+            'one', %s + i, 0, now()
         FROM generate_series(0, %s - 1) AS i""",
         (first_user, admin.menu.id,
             admin.language.id if admin.language else None, company.id,

@@ -1,8 +1,10 @@
 # This file is part of the crm_ext module.
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 from oa_workflow.approval import ApprovalMixin
@@ -77,8 +79,34 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
     def default_state(cls):
         return 'draft'
 
-    def get_rec_name(self, name):
-        return '%s - %s' % (self.party.rec_name, self.requester.rec_name)
+    @classmethod
+    def get_rec_name(cls, requests, name):
+        """Customer - requester, as their names read (a party without name
+        shows its code): one query for all the requests, instead of
+        reading the two parties with all their columns"""
+        pool = Pool()
+        Party = pool.get('party.party')
+        Employee = pool.get('company.employee')
+        request = cls.__table__()
+        customer = Party.__table__()
+        employee = Employee.__table__()
+        person = Party.__table__()
+        cursor = Transaction().connection.cursor()
+        names = {}
+        for sub_ids in grouped_slice(
+                [r.id for r in requests], backend.MAX_QUERY_PARAMS):
+            cursor.execute(*request
+                .join(customer, condition=request.party == customer.id)
+                .join(employee, condition=request.requester == employee.id)
+                .join(person, condition=employee.party == person.id)
+                .select(request.id, customer.name, customer.code,
+                    person.name, person.code,
+                    where=fields.SQL_OPERATORS['in'](
+                        request.id, list(sub_ids))))
+            for id_, c_name, c_code, p_name, p_code in cursor:
+                names[id_] = '%s - %s' % (
+                    c_name or '[%s]' % c_code, p_name or '[%s]' % p_code)
+        return names
 
     @classmethod
     def search_rec_name(cls, name, clause):

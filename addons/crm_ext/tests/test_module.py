@@ -396,6 +396,10 @@ class CrmExtTestCase(CompanyTestMixin, ModuleTestCase):
                 request = claim(c3)
             task, = approval_tasks([request])
             self.assertEqual(task.user.login, 'admin')
+            # the task names the request: customer - requester
+            self.assertEqual(request.rec_name,
+                '%s - %s' % (c3.name, ns.b.party.name))
+            self.assertTrue(task.name.startswith(request.rec_name + ' - '))
             # the approver reads the request from the To Do (record rule)
             Request = pool.get('crm.lock.request')
             transaction = Transaction()

@@ -53,11 +53,13 @@ def _format_period(zone, start, end):
     "The period [start, end) (UTC) in the timezone"
     start = start.replace(tzinfo=tz.UTC).astimezone(zone)
     end = end.replace(tzinfo=tz.UTC).astimezone(zone)
+    # formatted by hand: strftime is slow on lists of bookings
+    text = '%04d-%02d-%02d %02d:%02d' % (
+        start.year, start.month, start.day, start.hour, start.minute)
     if start.date() == end.date():
-        return '%s-%s' % (
-            start.strftime('%Y-%m-%d %H:%M'), end.strftime('%H:%M'))
-    return '%s - %s' % (
-        start.strftime('%Y-%m-%d %H:%M'), end.strftime('%Y-%m-%d %H:%M'))
+        return '%s-%02d:%02d' % (text, end.hour, end.minute)
+    return '%s - %04d-%02d-%02d %02d:%02d' % (
+        text, end.year, end.month, end.day, end.hour, end.minute)
 
 
 def _database_checks_overlap():
