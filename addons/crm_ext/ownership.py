@@ -17,6 +17,7 @@ from trytond.transaction import (
     Transaction, TransactionError, without_check_access)
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from oa_workflow.requester import current_employee
 from oa_workflow.system_record import SystemRecordMixin
 
 from .exceptions import OwnershipError, QuotaError
@@ -184,17 +185,9 @@ class Party(metaclass=PoolMeta):
     # Helpers
     @classmethod
     def _crm_current_employee(cls):
-        pool = Pool()
-        User = pool.get('res.user')
-        Employee = pool.get('company.employee')
-        transaction = Transaction()
-        if transaction.user:
-            # res.user's read keeps the employee of the context only when
-            # it is one of the user's: a client cannot act as someone else
-            employee_id = User.read(
-                [transaction.user], ['employee'])[0]['employee']
-            return Employee(employee_id) if employee_id else None
-        employee_id = transaction.context.get('employee')
+        "The employee the user acts as (never another user's), or None"
+        Employee = Pool().get('company.employee')
+        employee_id = current_employee()
         return Employee(employee_id) if employee_id else None
 
     @classmethod
