@@ -15,6 +15,7 @@ and by adding an ``ir.model.button`` record for ``submit_approval`` and
 """
 import datetime as dt
 import logging
+from collections import defaultdict
 from email.message import EmailMessage
 
 from sql.conditionals import Coalesce
@@ -972,9 +973,13 @@ class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
 
     @classmethod
     def notify_assigned(cls, tasks, urge=False):
+        "Notify the users of tasks, one message text per instance step"
+        steps = defaultdict(list)
         for task in tasks:
-            task.instance.notify_tasks(
-                task.step, [task], [task.user], urge=urge)
+            steps[task.instance, task.step].append(task)
+        for (instance, step), step_tasks in steps.items():
+            instance.notify_tasks(
+                step, step_tasks, [t.user for t in step_tasks], urge=urge)
 
     @classmethod
     def cancel(cls, tasks):
