@@ -32,7 +32,7 @@ from trytond.sendmail import send_message_transactional
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction, without_check_access
 
-from .approval_flow import ApproverSpecMixin, RULES
+from .approval_flow import INSTANCE_RULES, ApproverSpecMixin, RULES
 from .system_record import SystemRecordMixin
 
 logger = logging.getLogger(__name__)
@@ -165,9 +165,7 @@ class ApprovalMixin(object):
     def approval_flows(self):
         "Return the candidate flows, in order of priority"
         Flow = Pool().get('oa.approval.flow')
-        return Flow.search([
-                ('model', '=', self.__name__),
-                ], order=[('sequence', 'ASC NULLS FIRST'), ('id', 'ASC')])
+        return Flow.model_flows(self.__name__)
 
     def approval_find_flow(self):
         "The first flow whose condition matches the document"
@@ -388,10 +386,17 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
     # Engine
     @classmethod
     def submit(cls, documents):
+        """Start an instance of the matching flow for each document (the
+        documents without one are approved at once)
+
+        The instance copies the flow's definition; its first steps are
+        resolved before it is saved, so that the steps are created in their
+        state (skipped, running) and the first approvers get their tasks
+        without the instance and its steps being read back."""
         pool = Pool()
-        Step = pool.get('oa.approval.instance.step')
         Log = pool.get('oa.approval.log')
-        started = []
+        Step = pool.get('oa.approval.instance.step')
+        starts = []
         with without_check_access():
             for document in documents:
                 Document = pool.get(document.__name__)
@@ -399,32 +404,75 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
                 if not flow:
                     Document._approval_set_state([document], 'approved')
                     continue
-                requester = document.approval_get_requester()
-                employee = document.approval_get_employee()
-                company = (document.approval_get_company()
-                    or Transaction().context.get('company'))
-                instance = cls(
-                    name=document.rec_name,
-                    document=document, flow=flow,
-                    company=company, requester=requester,
-                    employee=employee, state='running',
-                    empty_rule=flow.empty_rule,
-                    requester_rule=flow.requester_rule,
-                    skip_same_approver=flow.skip_same_approver,
-                    administrator=flow.get_administrator(),
-                    submitted_at=_now())
-                instance.steps = [
-                    Step.copy_from(step) for step in flow.steps]
+                definition = flow.definition()
+                values = {
+                    'name': document.rec_name,
+                    'document': document,
+                    'flow': flow.id,
+                    'company': (document.approval_get_company()
+                        or Transaction().context.get('company')),
+                    'requester': document.approval_get_requester(),
+                    'employee': document.approval_get_employee(),
+                    'state': 'running',
+                    'administrator': flow.get_administrator(),
+                    'submitted_at': _now(),
+                    }
+                values.update((n, definition[n]) for n in INSTANCE_RULES)
+                instance = cls(**values)
+                steps = [
+                    Step.copy_from(v) for v in definition['steps']]
+                index, users = instance._plan_start(steps)
+                values['step_since'] = getattr(instance, 'step_since', None)
                 instance.save()
+                for step in steps:
+                    step.instance = instance
+                step_values = [
+                    dict(v, state=s.state,
+                        started_at=getattr(s, 'started_at', None))
+                    for v, s in zip(definition['steps'], steps)]
+                Step.save(steps)
                 Document._approval_set_state([document], 'running', values={
                         'approval_instance': instance.id,
                         'approval_number': None,
                         })
                 Log.add(instance, 'submit')
-                started.append(instance)
-            for instance in started:
-                instance._advance()
-        return started
+                starts.append((instance, values, steps, step_values, index,
+                        users))
+            for instance, values, steps, step_values, index, users in starts:
+                for step in steps[:index]:
+                    if step.state == 'skipped':
+                        Log.add(instance, 'skip', step=step)
+                if users:
+                    step = steps[index]
+                    cls.write([instance], {'current_step': step.id})
+                    # the records as just saved, not read back
+                    instance = cls(
+                        instance.id, current_step=step.id, **values)
+                    step = Step(step.id, instance=instance.id,
+                        **dict(step_values[index],
+                            users=list(step_values[index]['users'])))
+                    instance._create_tasks(step, users)
+                else:
+                    instance._advance(start=index)
+        return [s[0] for s in starts]
+
+    def _plan_start(self, steps):
+        """Resolve the steps of a new instance from the first on, as
+        _advance does, before it is saved: the skipped steps and the first
+        one with approvers get their state. Return the index of that step
+        and its approvers, or the index where _advance must go on (a
+        rejection, or no step left) and None."""
+        for index, step in enumerate(steps):
+            users, outcome = self._resolve(step, set())
+            if outcome == 'reject':
+                return index, None
+            if not users:
+                step.state = 'skipped'
+                continue
+            step.state = 'running'
+            step.started_at = self.step_since = _now()
+            return index, users
+        return len(steps), None
 
     def _advance(self, start=None, previous_approvers=None):
         "Activate the next step that has approvers, or finish the instance"
@@ -522,17 +570,23 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
         "Tell each user that their task of the step is waiting"
         msg = ('oa_workflow.msg_notify_urge' if urge
             else 'oa_workflow.msg_notify_task')
-        label = gettext(msg, document=self.rec_name, step=step.rec_name,
+        # their names are their rec_name; read from the records at hand
+        label = gettext(msg, document=self.name or self.rec_name,
+            step=step.name or step.rec_name,
             requester=self.requester_name())
         for task, user in zip(tasks, users):
             notify([user], label, 'oa.approval.task', [task])
 
     def requester_name(self):
-        """The requester's name, read as root: res.user's read of the
-        current user's own row adds their companies and employees"""
+        """The requester's rec_name (name or login), in one query: res.user's
+        read adds the companies and employees of the user's own row"""
         User = Pool().get('res.user')
-        with Transaction().set_user(0):
-            return User(self.requester.id).rec_name
+        user = User.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*user.select(user.name, user.login,
+                where=user.id == self.requester.id))
+        name, login = cursor.fetchone()
+        return name or login
 
     def _finish(self, state, log=False):
         pool = Pool()
@@ -759,14 +813,10 @@ class ApprovalInstanceStep(SystemRecordMixin,
         return 'waiting'
 
     @classmethod
-    def copy_from(cls, step):
-        return cls(
-            sequence=step.sequence, name=step.name,
-            approver_type=step.approver_type, group=step.group,
-            levels=step.levels, field_name=step.field_name, mode=step.mode,
-            timeout_hours=step.timeout_hours,
-            timeout_action=step.timeout_action,
-            users=list(step.users), state='waiting')
+    def copy_from(cls, values):
+        "A new step from the values of a flow step (its definition)"
+        values = dict(values, users=list(values['users']))
+        return cls(state='waiting', **values)
 
 
 class ApprovalInstanceStepUser(ModelSQL):

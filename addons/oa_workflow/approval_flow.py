@@ -5,12 +5,14 @@ import operator as op
 from ast import literal_eval
 from decimal import Decimal
 
+from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, fields, sequence_ordered)
 from trytond.model.exceptions import ValidationError
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
+from trytond.transaction import Transaction
 
 APPROVER_TYPES = [
     ('users', "Named Users"),
@@ -24,6 +26,11 @@ RULES = [
     ('admin', "Send to the Administrator"),
     ('reject', "Reject"),
     ]
+# The fields of a flow step an instance step copies at submission
+STEP_FIELDS = ['sequence', 'name', 'approver_type', 'group', 'levels',
+    'field_name', 'mode', 'timeout_hours', 'timeout_action']
+# The flow's rules an instance keeps for its whole run
+INSTANCE_RULES = ['empty_rule', 'requester_rule', 'skip_same_approver']
 
 
 def document_models():
@@ -263,7 +270,29 @@ def _value_of_record(record, path):
     return None
 
 
-class ApprovalFlow(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
+class FlowDefinitionMixin:
+    "Clear the flow definitions kept by the engine when a flow changes"
+    __slots__ = ()
+
+    @classmethod
+    def create(cls, vlist):
+        records = super().create(vlist)
+        Pool().get('oa.approval.flow').clear_definitions()
+        return records
+
+    @classmethod
+    def write(cls, *args):
+        super().write(*args)
+        Pool().get('oa.approval.flow').clear_definitions()
+
+    @classmethod
+    def delete(cls, records):
+        super().delete(records)
+        Pool().get('oa.approval.flow').clear_definitions()
+
+
+class ApprovalFlow(FlowDefinitionMixin, DeactivableMixin, sequence_ordered(),
+        ModelSQL, ModelView):
     "Approval Flow"
     __name__ = 'oa.approval.flow'
     __string__ = "Approval Flow"
@@ -306,10 +335,70 @@ class ApprovalFlow(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     instance_count = fields.Function(
         fields.Integer("Instances"), 'get_instance_count')
 
+    # What every submission reads of the flows, as plain values: kept by
+    # Tryton's cache (cleared on every server at the commit of a change to
+    # a flow, its steps, their users or their translations)
+    _model_flows_cache = Cache('oa.approval.flow.model_flows', context=False)
+    _definition_cache = Cache('oa.approval.flow.definition', context=False)
+
     @classmethod
     def __setup__(cls):
         super().__setup__()
         cls._order.insert(1, ('id', 'ASC'))
+
+    @classmethod
+    def clear_definitions(cls):
+        cls._model_flows_cache.clear()
+        cls._definition_cache.clear()
+
+    @classmethod
+    def model_flows(cls, model):
+        "The active flows of model, in order of priority"
+        ids = cls._model_flows_cache.get(model)
+        if ids is None:
+            ids = [f.id for f in cls.search([
+                        ('model', '=', model),
+                        ], order=[('sequence', 'ASC NULLS FIRST'),
+                        ('id', 'ASC')])]
+            cls._model_flows_cache.set(model, ids)
+        return cls.browse(list(ids))
+
+    def definition(self):
+        """The flow as an instance copies it at submission, in the user's
+        language: a mapping with the flow's model, company, condition,
+        administrator, the rules an instance keeps (INSTANCE_RULES) and
+        'steps', the values of its steps in the order
+        the engine runs them (STEP_FIELDS and their users)"""
+        key = (self.id, Transaction().language)
+        definition = self._definition_cache.get(key)
+        if definition is None:
+            # read in the current language (a record keeps the context it
+            # was instantiated in); stored and returned read-only
+            definition = self._definition_cache.set(
+                key, self.__class__(self.id)._read_definition())
+        return definition
+
+    def _read_definition(self):
+        definition = {
+            'model': self.model,
+            'company': self.company.id if self.company else None,
+            'condition': self.condition,
+            'administrator': (
+                self.administrator.id if self.administrator else None),
+            }
+        for name in INSTANCE_RULES:
+            definition[name] = getattr(self, name)
+        steps = []
+        for step in self.steps:
+            values = {n: getattr(step, n) for n in STEP_FIELDS}
+            values['group'] = step.group.id if step.group else None
+            values['users'] = [u.id for u in step.users]
+            steps.append(values)
+        # the engine's order (ApprovalInstance.ordered_steps): the steps are
+        # created in it, so their ids follow it
+        steps.sort(key=lambda v: v['sequence'] or 0)
+        definition['steps'] = steps
+        return definition
 
     @classmethod
     def get_document_models(cls):
@@ -350,12 +439,15 @@ class ApprovalFlow(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
 
     def match(self, document):
         "Return True if the flow applies to the document"
-        if self.model != document.__name__:
+        definition = self.definition()
+        if definition['model'] != document.__name__:
             return False
-        if (self.company and getattr(document, 'company', None)
-                and document.company != self.company):
+        company = getattr(document, 'company', None)
+        if (definition['company'] and company
+                and company.id != definition['company']):
             return False
-        return eval_condition(document, parse_condition(self.condition))
+        return eval_condition(
+            document, parse_condition(definition['condition']))
 
     @classmethod
     def get_instance_count(cls, flows, name):
@@ -368,15 +460,13 @@ class ApprovalFlow(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
         return counts
 
     def get_administrator(self):
-        pool = Pool()
-        User = pool.get('res.user')
-        if self.administrator:
-            return self.administrator.id
-        admins = User.search([('login', '=', 'admin')], limit=1)
-        return admins[0].id if admins else None
+        "The flow's administrator, the user admin when it names none"
+        ModelData = Pool().get('ir.model.data')
+        return (self.definition()['administrator']
+            or ModelData.get_id('res', 'user_admin'))
 
 
-class ApprovalFlowUser(ModelSQL):
+class ApprovalFlowUser(FlowDefinitionMixin, ModelSQL):
     "Approval Flow - Copy To User"
     __name__ = 'oa.approval.flow-res.user'
     __string__ = "Approval Flow - Copy To User"
@@ -386,7 +476,7 @@ class ApprovalFlowUser(ModelSQL):
         'res.user', "User", required=True, ondelete='CASCADE')
 
 
-class ApprovalFlowStep(
+class ApprovalFlowStep(FlowDefinitionMixin,
         ApproverSpecMixin, sequence_ordered(), ModelSQL, ModelView):
     "Approval Flow Step"
     __name__ = 'oa.approval.flow.step'
@@ -409,7 +499,7 @@ class ApprovalFlowStep(
                         'oa_workflow.msg_step_no_users', step=step.rec_name))
 
 
-class ApprovalFlowStepUser(ModelSQL):
+class ApprovalFlowStepUser(FlowDefinitionMixin, ModelSQL):
     "Approval Flow Step - User"
     __name__ = 'oa.approval.flow.step-res.user'
     __string__ = "Approval Flow Step - User"

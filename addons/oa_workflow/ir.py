@@ -55,3 +55,16 @@ class Cron(metaclass=PoolMeta):
         super().__setup__()
         cls.method.selection.append(
             ('oa.approval.task|cron_overdue', "Remind Overdue Approvals"))
+
+
+class Translation(metaclass=PoolMeta):
+    __name__ = 'ir.translation'
+
+    @classmethod
+    def _clear_cache_for(cls, types, models):
+        super()._clear_cache_for(types, models)
+        # the engine keeps the flows' step names per language (the values
+        # of records are translations of type "model")
+        if 'model' in types and {
+                'oa.approval.flow', 'oa.approval.flow.step'} & models:
+            Pool().get('oa.approval.flow').clear_definitions()

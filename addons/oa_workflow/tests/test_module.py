@@ -561,6 +561,51 @@ class OaWorkflowTestCase(CompanyTestMixin, ModuleTestCase):
             self.assertEqual(len(form2.approval_instance.steps), 1)
 
     @with_transaction()
+    def test_flow_definition_cache(self):
+        "Submissions read the flows as last changed, names in the language"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        Translation = pool.get('ir.translation')
+        Step = pool.get('oa.approval.flow.step')
+        Flow = pool.get('oa.approval.flow')
+        company, org, users, flow, form_type = self._approval()
+        french, = Lang.search([('code', '=', 'fr')])
+        french.translatable = True
+        french.save()
+        step = flow.steps[0]
+        names = [s['name'] for s in flow.definition()['steps']]
+        self.assertEqual(names, ["主管审批", "总经理审批"])
+        with Transaction().set_context(language='fr'):
+            Step.write([Step(step.id)], {'name': "Chef"})
+            self.assertEqual(
+                flow.definition()['steps'][0]['name'], "Chef")
+        # edited under Administration > Translations
+        translation, = Translation.search([
+                ('name', '=', 'oa.approval.flow.step,name'),
+                ('res_id', '=', step.id),
+                ('lang', '=', 'fr'),
+                ])
+        translation.value = "Responsable"
+        translation.save()
+        # (the transaction's own record cache keeps "Chef": a new
+        # transaction reads the new value)
+        self.assertIsNone(Flow._definition_cache.get((flow.id, 'fr')))
+        self.assertEqual(
+            flow.definition()['steps'][0]['name'], "主管审批")
+        # a step added or a rule changed is seen by the next submission
+        flow.requester_rule = 'reject'
+        flow.save()
+        self.assertEqual(flow.definition()['requester_rule'], 'reject')
+        Step.create([{
+                    'flow': flow.id, 'sequence': 5, 'name': "预审",
+                    'approver_type': 'users', 'users': [
+                        ('add', [users['boss'].id])],
+                    }])
+        self.assertEqual(
+            [(s['name'], s['users']) for s in flow.definition()['steps']][0],
+            ("预审", (users['boss'].id,)))
+
+    @with_transaction()
     def test_approval_rules(self):
         "Empty approver set and requester as approver follow the flow rules"
         pool = Pool()
