@@ -15,6 +15,10 @@ rules on), against hand-written SQL in the same run:
 2. Insert: one confirmed booking created through the ORM (the conflict
    check included) and committed; reference: a plain ``INSERT`` of the
    same row into the same table, committed, without the conflict check.
+   Also measured: the same ``INSERT`` preceded by the conflict check the
+   product runs (``overlapping_ids``, the index probe that names the
+   conflicting booking), without the ORM: the cost of the check itself.
+   (The database's exclusion constraint is part of every insert.)
 """
 import argparse
 import datetime as dt
@@ -100,7 +104,10 @@ def availability_fields():
         'oa_workflow', 'meeting_room_view_availability_list')
     with Transaction().set_context(language='zh_CN'):
         view = Room.fields_view_get(view_id=view_id, view_type='tree')
-    return [f for f in view['fields'] if not f.startswith('_')]
+    fields = [f for f in view['fields'] if not f.startswith('_')]
+    # sao asks for the names of the relation fields with them
+    return fields + [f + '.rec_name' for f in fields
+        if view['fields'][f]['type'] in {'many2one', 'reference'}]
 
 
 def orm_availability(database, user_id, fields, date, days):
@@ -114,8 +121,7 @@ def orm_availability(database, user_id, fields, date, days):
             Room = Pool().get('oa.meeting.room')
             started = time.perf_counter()
             rows = Room.search_read(
-                [('code', 'like', 'BENCH-%')], 0, 1000, None,
-                fields + ['next_booking.rec_name'])
+                [('code', 'like', 'BENCH-%')], 0, 1000, None, fields)
             elapsed = time.perf_counter() - started
     lines = sum(len((r.get('schedule') or '').splitlines()) for r in rows)
     return elapsed, len(rows), lines
@@ -199,6 +205,30 @@ def sql_insert(database, user_id, company_id, room_id, start, end):
     return time.perf_counter() - started
 
 
+def sql_checked_insert(database, user_id, company_id, room_id, start, end):
+    "The plain INSERT after the product's conflict probe, both in SQL"
+    from trytond.transaction import Transaction
+    from oa_workflow.meeting.booking import ACTIVE
+    from oa_workflow.overlap import overlapping_ids
+    from trytond.pool import Pool
+    started = time.perf_counter()
+    with Transaction().start(database, user_id) as transaction:
+        Booking = Pool().get('oa.meeting.booking')
+        conflicts = overlapping_ids(Booking.__table__(), 'room', room_id,
+            start, end, ACTIVE, latest=True, limit=1)
+        assert not conflicts, conflicts
+        cursor = transaction.connection.cursor()
+        cursor.execute("""
+            INSERT INTO oa_meeting_booking (company, room, subject,
+                organizer, start, "end", state, reminded, approval_state,
+                create_uid, create_date)
+            VALUES (%s, %s, %s, %s, %s, %s, 'confirmed', false, 'none', %s,
+                now())""",
+            (company_id, room_id, "基准测试", user_id, start, end, user_id))
+        transaction.commit()
+    return time.perf_counter() - started
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--rooms', type=int, default=ROOMS)
@@ -269,17 +299,21 @@ def main():
     # 2. insert one booking: ORM with the conflict check / plain INSERT,
     # alternated, on free slots of random rooms
     rnd = random.Random(1)
-    orm_inserts, sql_inserts = [], []
+    orm_inserts, sql_inserts, checked_inserts = [], [], []
     for n in range(args.inserts):
         room_id = rnd.choice(rooms)
-        start, end = free_slot(args.database, room_id, 2 * n)
+        start, end = free_slot(args.database, room_id, 3 * n)
         orm_inserts.append(orm_insert(
                 args.database, user_id, company_id, room_id, start, end))
-        start, end = free_slot(args.database, room_id, 2 * n + 1)
+        start, end = free_slot(args.database, room_id, 3 * n + 1)
         sql_inserts.append(sql_insert(
+                args.database, user_id, company_id, room_id, start, end))
+        start, end = free_slot(args.database, room_id, 3 * n + 2)
+        checked_inserts.append(sql_checked_insert(
                 args.database, user_id, company_id, room_id, start, end))
     orm_inserts = orm_inserts[args.warmup:]
     sql_inserts = sql_inserts[args.warmup:]
+    checked_inserts = checked_inserts[args.warmup:]
     # a conflicting booking is refused by the ORM with its name
     from trytond.model.exceptions import ValidationError
     with Transaction().start(args.database, user_id,
@@ -305,6 +339,8 @@ def main():
     sql_insert_p50 = percentile(sql_inserts, 50) * 1000
     orm_insert_p95 = percentile(orm_inserts, 95) * 1000
     sql_insert_p95 = percentile(sql_inserts, 95) * 1000
+    checked_p50 = percentile(checked_inserts, 50) * 1000
+    checked_p95 = percentile(checked_inserts, 95) * 1000
     report(f"Meeting rooms: {len(rooms)} rooms, {bookings:,} bookings "
         f"— {machine()}", [
             ('data generated in', f"{generated:.1f} s"),
@@ -320,6 +356,10 @@ def main():
                 f"{orm_insert_p50:.2f} / {orm_insert_p95:.2f} ms"),
             ('ratio ORM / plain SQL (p50)',
                 f"{orm_insert_p50 / sql_insert_p50:.2f}"),
+            ('insert SQL after the conflict probe + commit p50 / p95',
+                f"{checked_p50:.2f} / {checked_p95:.2f} ms"),
+            ('ratio SQL with check / plain SQL (p50)',
+                f"{checked_p50 / sql_insert_p50:.2f}"),
             ('target', "<= 2x"),
             ('conflicting insert', refused),
             ])

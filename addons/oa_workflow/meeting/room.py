@@ -89,6 +89,10 @@ class Room(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
                 ], "Now"), 'get_now_next')
     next_booking = fields.Function(fields.Many2One(
             'oa.meeting.booking', "Next Booking"), 'get_now_next')
+    next_summary = fields.Function(fields.Char(
+            "Next Booking",
+            help="The next booking of the room: date, period, subject and "
+            "organizer."), 'get_now_next')
     schedule = fields.Function(fields.Text(
             "Schedule",
             help="The bookings of the days chosen above."),
@@ -165,11 +169,44 @@ class Room(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
             rows = cls._now_and_next(list(key[1]), dt.datetime.now())
             _NOW_NEXT[transaction] = memo = (key, rows)
         result = {}
+        if name == 'next_summary':
+            summaries = cls._booking_summaries(
+                [next_id for _, _, next_id in memo[1] if next_id])
+            for room_id, busy, next_id in memo[1]:
+                result[room_id] = summaries.get(next_id)
+            return result
         for room_id, busy, next_id in memo[1]:
             if name == 'status':
                 result[room_id] = 'busy' if busy else 'free'
             else:
                 result[room_id] = next_id
+        return result
+
+    @classmethod
+    def _booking_summaries(cls, booking_ids):
+        """'MM-DD 09:00-10:30 subject (organizer)' of the bookings, as the
+        schedule shows them, in one query"""
+        pool = Pool()
+        Booking = pool.get('oa.meeting.booking')
+        User = pool.get('res.user')
+        Company = pool.get('company.company')
+        booking = Booking.__table__()
+        user = User.__table__()
+        company = Company.__table__()
+        cursor = Transaction().connection.cursor()
+        result = {}
+        for sub_ids in grouped_slice(booking_ids, backend.MAX_QUERY_PARAMS):
+            cursor.execute(*booking.join(user,
+                    condition=booking.organizer == user.id).join(company,
+                    condition=booking.company == company.id).select(
+                    booking.id, booking.start, booking.end, booking.subject,
+                    user.name, company.timezone,
+                    where=SQL_OPERATORS['in'](booking.id, list(sub_ids))))
+            for id_, start, end, subject, organizer, timezone in cursor:
+                zone = tz.ZoneInfo(timezone) if timezone else tz.SERVER
+                result[id_] = '%s %s (%s)' % (
+                    _period_text(zone, start, end, with_date=True),
+                    subject, organizer)
         return result
 
     @classmethod

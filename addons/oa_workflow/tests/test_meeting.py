@@ -281,6 +281,15 @@ class MeetingTestCase(unittest.TestCase):
             self.assertEqual(small.status, 'free')
             self.assertEqual(big.next_booking.subject, "明天会")
             self.assertIsNone(small.next_booking)
+            # the availability list shows it as the schedule does
+            upcoming = big.next_booking
+            start = upcoming._local(upcoming.start)
+            end = upcoming._local(upcoming.end)
+            self.assertEqual(big.next_summary,
+                '%s %02d:%02d-%02d:%02d 明天会 (李经理)' % (
+                    start.strftime('%m-%d'), start.hour, start.minute,
+                    end.hour, end.minute))
+            self.assertIsNone(small.next_summary)
             with Transaction().set_context(
                     date=(_tomorrow(2) + later).date()):
                 big, = Room.browse([big.id])
