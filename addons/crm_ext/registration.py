@@ -29,7 +29,7 @@ from trytond.modules.currency.fields import Monetary
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval, If
 from trytond.sendmail import SMTPDataManager, get_smtp_server, send_message
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.url import host
 
@@ -425,7 +425,8 @@ class Registration(DeletableStatesMixin, RecNameSearchMixin, RequesterMixin,
         for sub_ids in grouped_slice(registrations, backend.MAX_QUERY_PARAMS):
             sub_ids = [int(i) for i in sub_ids]
             cursor.execute(*cls._conflict_query(
-                    where=lambda t: reduce_ids(t.id, sub_ids)))
+                    where=lambda t: fields.SQL_OPERATORS['in'](
+                        t.id, list(sub_ids))))
             for registration, other in cursor:
                 pairs[registration].append(other)
         for registration in registrations:
@@ -817,7 +818,7 @@ class Registration(DeletableStatesMixin, RecNameSearchMixin, RequesterMixin,
         for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
             cursor.execute(*table.update(
                     [table.reminded_on], [date],
-                    where=reduce_ids(table.id, sub_ids)))
+                    where=fields.SQL_OPERATORS['in'](table.id, list(sub_ids))))
         cls._invalidate(ids)
         return ids
 

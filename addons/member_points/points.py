@@ -18,7 +18,7 @@ from trytond.model import (
     sequence_ordered)
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import PointsValidationError
@@ -302,7 +302,8 @@ class Line(ModelSQL, ModelView):
         result = set()
         for sub_ids in grouped_slice(member_ids, backend.MAX_QUERY_PARAMS):
             cursor.execute(*line.select(line.member,
-                    where=reduce_ids(line.member, sub_ids)
+                    where=fields.SQL_OPERATORS['in'](
+                        line.member, list(sub_ids))
                     & (line.type == 'earn')
                     & ~Exists(reversal.select(Literal(1),
                             where=reversal.reversal_of == line.id)),

@@ -29,7 +29,7 @@ from trytond.exceptions import UserError
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If, PYSONEncoder
 from trytond.sendmail import send_message_transactional
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 from .approval_flow import INSTANCE_RULES, ApproverSpecMixin, RULES
@@ -998,7 +998,8 @@ class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
             cursor.execute(*task.join(instance,
                     condition=task.instance == instance.id).select(
                     task.id, *(columns[n] for n in names),
-                    where=reduce_ids(task.id, [t.id for t in sub_tasks])))
+                    where=fields.SQL_OPERATORS['in'](
+                        task.id, [t.id for t in sub_tasks])))
             for task_id, *values in cursor:
                 for name, value in zip(names, values):
                     result[name][task_id] = value

@@ -8,7 +8,7 @@ from trytond.model import (
     tree)
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.tools import grouped_slice, reduce_ids
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 from .rec_name import RecNameSearchMixin
@@ -71,7 +71,8 @@ class Department(RecNameSearchMixin,
         for sub_ids in grouped_slice(list(counts), backend.MAX_QUERY_PARAMS):
             cursor.execute(*employee.select(
                     employee.department, Count(employee.id),
-                    where=reduce_ids(employee.department, sub_ids)
+                    where=fields.SQL_OPERATORS['in'](
+                        employee.department, list(sub_ids))
                     & (employee.department != Null),
                     group_by=[employee.department]))
             counts.update(cursor)
