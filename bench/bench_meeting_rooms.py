@@ -189,34 +189,21 @@ def orm_insert(database, user_id, company_id, room_id, start, end):
     return time.perf_counter() - started
 
 
-def sql_insert(database, user_id, company_id, room_id, start, end):
-    from trytond.transaction import Transaction
-    started = time.perf_counter()
-    with Transaction().start(database, user_id) as transaction:
-        cursor = transaction.connection.cursor()
-        cursor.execute("""
-            INSERT INTO oa_meeting_booking (company, room, subject,
-                organizer, start, "end", state, reminded, approval_state,
-                create_uid, create_date)
-            VALUES (%s, %s, %s, %s, %s, %s, 'confirmed', false, 'none', %s,
-                now())""",
-            (company_id, room_id, "基准测试", user_id, start, end, user_id))
-        transaction.commit()
-    return time.perf_counter() - started
-
-
-def sql_checked_insert(database, user_id, company_id, room_id, start, end):
-    "The plain INSERT after the product's conflict probe, both in SQL"
+def sql_insert(database, user_id, company_id, room_id, start, end,
+        check=False):
+    """A plain INSERT of the booking, committed; with check, after the
+    product's conflict probe (overlapping_ids), both in SQL"""
+    from trytond.pool import Pool
     from trytond.transaction import Transaction
     from oa_workflow.meeting.booking import ACTIVE
     from oa_workflow.overlap import overlapping_ids
-    from trytond.pool import Pool
     started = time.perf_counter()
     with Transaction().start(database, user_id) as transaction:
-        Booking = Pool().get('oa.meeting.booking')
-        conflicts = overlapping_ids(Booking.__table__(), 'room', room_id,
-            start, end, ACTIVE, latest=True, limit=1)
-        assert not conflicts, conflicts
+        if check:
+            Booking = Pool().get('oa.meeting.booking')
+            conflicts = overlapping_ids(Booking.__table__(), 'room',
+                room_id, start, end, ACTIVE, latest=True, limit=1)
+            assert not conflicts, conflicts
         cursor = transaction.connection.cursor()
         cursor.execute("""
             INSERT INTO oa_meeting_booking (company, room, subject,
@@ -309,8 +296,9 @@ def main():
         sql_inserts.append(sql_insert(
                 args.database, user_id, company_id, room_id, start, end))
         start, end = free_slot(args.database, room_id, 3 * n + 2)
-        checked_inserts.append(sql_checked_insert(
-                args.database, user_id, company_id, room_id, start, end))
+        checked_inserts.append(sql_insert(
+                args.database, user_id, company_id, room_id, start, end,
+                check=True))
     orm_inserts = orm_inserts[args.warmup:]
     sql_inserts = sql_inserts[args.warmup:]
     checked_inserts = checked_inserts[args.warmup:]

@@ -426,31 +426,26 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
                 instance.save()
                 for step in steps:
                     step.instance = instance
-                step_values = [
-                    dict(v, state=s.state,
-                        started_at=getattr(s, 'started_at', None))
-                    for v, s in zip(definition['steps'], steps)]
                 Step.save(steps)
                 Document._approval_set_state([document], 'running', values={
                         'approval_instance': instance.id,
                         'approval_number': None,
                         })
                 Log.add(instance, 'submit')
-                starts.append((instance, values, steps, step_values, index,
-                        users))
-            for instance, values, steps, step_values, index, users in starts:
+                starts.append((instance, values, definition['steps'], steps,
+                        index, users))
+            for instance, values, definitions, steps, index, users in starts:
                 for step in steps[:index]:
                     if step.state == 'skipped':
                         Log.add(instance, 'skip', step=step)
                 if users:
-                    step = steps[index]
-                    cls.write([instance], {'current_step': step.id})
+                    step_id = steps[index].id
+                    cls.write([instance], {'current_step': step_id})
                     # the records as just saved, not read back
-                    instance = cls(
-                        instance.id, current_step=step.id, **values)
-                    step = Step(step.id, instance=instance.id,
-                        **dict(step_values[index],
-                            users=list(step_values[index]['users'])))
+                    instance = cls(instance.id, current_step=step_id, **values)
+                    step = Step.copy_from(definitions[index], step_id,
+                        instance=instance.id, state='running',
+                        started_at=values['step_since'])
                     instance._create_tasks(step, users)
                 else:
                     instance._advance(start=index)
@@ -813,10 +808,12 @@ class ApprovalInstanceStep(SystemRecordMixin,
         return 'waiting'
 
     @classmethod
-    def copy_from(cls, values):
-        "A new step from the values of a flow step (its definition)"
-        values = dict(values, users=list(values['users']))
-        return cls(state='waiting', **values)
+    def copy_from(cls, values, id=None, **extra):
+        """A new step from the values of a flow step (its definition); with
+        id, the step saved from them, with the extra values"""
+        values = dict(values, users=list(values['users']), **extra)
+        values.setdefault('state', 'waiting')
+        return cls(id, **values)
 
 
 class ApprovalInstanceStepUser(ModelSQL):

@@ -235,28 +235,36 @@ class Booking(DeletableStatesMixin, RecNameSearchMixin, BtreeGistMixin,
         return counts
 
     @classmethod
-    def get_rec_name(cls, bookings, name):
-        "Subject [room period]: one query for all the bookings"
+    def zoned_rows(cls, ids, model, link):
+        """(id, start, end, subject, name of the record of model the field
+        link points to, timezone of the company) of the bookings, in one
+        query per slice"""
         pool = Pool()
-        Room = pool.get('oa.meeting.room')
         Company = pool.get('company.company')
         booking = cls.__table__()
-        room = Room.__table__()
+        target = pool.get(model).__table__()
         company = Company.__table__()
         cursor = Transaction().connection.cursor()
-        result = {}
-        saved = [b.id for b in bookings if b.id is not None and b.id >= 0]
-        for sub_ids in grouped_slice(saved, backend.MAX_QUERY_PARAMS):
-            cursor.execute(*booking.join(room,
-                    condition=booking.room == room.id).join(company,
-                    condition=booking.company == company.id).select(
-                    booking.id, booking.subject, room.name, booking.start,
-                    booking.end, company.timezone,
+        for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
+            cursor.execute(*booking.join(target,
+                    condition=getattr(booking, link) == target.id).join(
+                    company, condition=booking.company == company.id).select(
+                    booking.id, booking.start, booking.end, booking.subject,
+                    target.name, company.timezone,
                     where=SQL_OPERATORS['in'](booking.id, list(sub_ids))))
-            for id_, subject, room_name, start, end, timezone in cursor:
+            for id_, start, end, subject, name, timezone in cursor:
                 zone = tz.ZoneInfo(timezone) if timezone else tz.SERVER
-                result[id_] = '%s [%s %s]' % (subject, room_name,
-                    _format_period(zone, start, end))
+                yield id_, start, end, subject, name, zone
+
+    @classmethod
+    def get_rec_name(cls, bookings, name):
+        "Subject [room period]: one query for all the bookings"
+        saved = [b.id for b in bookings if b.id is not None and b.id >= 0]
+        result = {}
+        for id_, start, end, subject, room_name, zone in cls.zoned_rows(
+                saved, 'oa.meeting.room', 'room'):
+            result[id_] = '%s [%s %s]' % (subject, room_name,
+                _format_period(zone, start, end))
         for booking in bookings:
             if booking.id not in result:
                 result[booking.id] = '%s [%s %s]' % (

@@ -17,8 +17,8 @@ from trytond.tools import timezone as tz
 from trytond.transaction import Transaction
 
 from ..rec_name import RecNameSearchMixin
+from .booking import ACTIVE
 
-ACTIVE = ['waiting', 'confirmed', 'checked_in']
 MAX_DAYS = 31
 # (transaction counter, room ids) -> rows of Room._now_and_next
 _NOW_NEXT = WeakKeyDictionary()
@@ -186,28 +186,13 @@ class Room(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
     def _booking_summaries(cls, booking_ids):
         """'MM-DD 09:00-10:30 subject (organizer)' of the bookings, as the
         schedule shows them, in one query"""
-        pool = Pool()
-        Booking = pool.get('oa.meeting.booking')
-        User = pool.get('res.user')
-        Company = pool.get('company.company')
-        booking = Booking.__table__()
-        user = User.__table__()
-        company = Company.__table__()
-        cursor = Transaction().connection.cursor()
-        result = {}
-        for sub_ids in grouped_slice(booking_ids, backend.MAX_QUERY_PARAMS):
-            cursor.execute(*booking.join(user,
-                    condition=booking.organizer == user.id).join(company,
-                    condition=booking.company == company.id).select(
-                    booking.id, booking.start, booking.end, booking.subject,
-                    user.name, company.timezone,
-                    where=SQL_OPERATORS['in'](booking.id, list(sub_ids))))
-            for id_, start, end, subject, organizer, timezone in cursor:
-                zone = tz.ZoneInfo(timezone) if timezone else tz.SERVER
-                result[id_] = '%s %s (%s)' % (
-                    _period_text(zone, start, end, with_date=True),
-                    subject, organizer)
-        return result
+        Booking = Pool().get('oa.meeting.booking')
+        return {
+            id_: '%s %s (%s)' % (
+                _period_text(zone, start, end, with_date=True),
+                subject, organizer)
+            for id_, start, end, subject, organizer, zone
+            in Booking.zoned_rows(booking_ids, 'res.user', 'organizer')}
 
     @classmethod
     def get_availability(cls, rooms, name):
