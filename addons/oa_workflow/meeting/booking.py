@@ -235,22 +235,22 @@ class Booking(DeletableStatesMixin, RecNameSearchMixin, BtreeGistMixin,
         return counts
 
     @classmethod
-    def zoned_rows(cls, ids, model, link):
-        """(id, start, end, subject, name of the record of model the field
-        link points to, timezone of the company) of the bookings, in one
-        query per slice"""
+    def _name_rows(cls, ids):
+        """(id, start, end, subject, room name, timezone of the company) of
+        the bookings, in one query per slice"""
         pool = Pool()
         Company = pool.get('company.company')
+        Room = pool.get('oa.meeting.room')
         booking = cls.__table__()
-        target = pool.get(model).__table__()
+        room = Room.__table__()
         company = Company.__table__()
         cursor = Transaction().connection.cursor()
         for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
-            cursor.execute(*booking.join(target,
-                    condition=getattr(booking, link) == target.id).join(
+            cursor.execute(*booking.join(room,
+                    condition=booking.room == room.id).join(
                     company, condition=booking.company == company.id).select(
                     booking.id, booking.start, booking.end, booking.subject,
-                    target.name, company.timezone,
+                    room.name, company.timezone,
                     where=SQL_OPERATORS['in'](booking.id, list(sub_ids))))
             for id_, start, end, subject, name, timezone in cursor:
                 zone = tz.ZoneInfo(timezone) if timezone else tz.SERVER
@@ -261,8 +261,8 @@ class Booking(DeletableStatesMixin, RecNameSearchMixin, BtreeGistMixin,
         "Subject [room period]: one query for all the bookings"
         saved = [b.id for b in bookings if b.id is not None and b.id >= 0]
         result = {}
-        for id_, start, end, subject, room_name, zone in cls.zoned_rows(
-                saved, 'oa.meeting.room', 'room'):
+        for id_, start, end, subject, room_name, zone in cls._name_rows(
+                saved):
             result[id_] = '%s [%s %s]' % (subject, room_name,
                 _format_period(zone, start, end))
         for booking in bookings:

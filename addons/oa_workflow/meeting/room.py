@@ -1,8 +1,7 @@
 # This file is part of the oa_workflow module.
 import datetime as dt
 import secrets
-from collections import defaultdict
-from operator import itemgetter
+from collections import defaultdict, namedtuple
 from weakref import WeakKeyDictionary
 
 from sql.operators import Greater
@@ -20,8 +19,11 @@ from ..rec_name import RecNameSearchMixin
 from .booking import ACTIVE
 
 MAX_DAYS = 31
-# (transaction counter, room ids) -> rows of Room._now_and_next
-_NOW_NEXT = WeakKeyDictionary()
+# transaction -> ((transaction counter, room ids), Room._moments)
+_MOMENTS = WeakKeyDictionary()
+# what a room's list shows of the moment
+Moment = namedtuple('Moment', ['busy', 'next_id', 'next_start', 'next_end',
+        'next_subject', 'next_organizer', 'zone'])
 
 
 def _period_text(zone, start, end, with_date=False, offset=None):
@@ -156,43 +158,27 @@ class Room(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
 
     @classmethod
     def get_now_next(cls, rooms, name):
-        """Busy now or free, or the next booking, of the rooms.
+        """Busy now or free, and the next booking (relation or summary), of
+        the rooms.
 
         One getter per field (the validation of the selection "status" at
-        room creation must not compute and cache the next booking), but the
-        query is run once for both fields of a read: its rows are kept for
-        the transaction until the next write"""
-        transaction = Transaction()
-        key = (transaction.counter, tuple(r.id for r in rooms))
-        memo = _NOW_NEXT.get(transaction)
-        if not memo or memo[0] != key:
-            rows = cls._now_and_next(list(key[1]), dt.datetime.now())
-            _NOW_NEXT[transaction] = memo = (key, rows)
+        room creation must not compute and cache the next booking), all
+        served by the rows of one query (Room._moments)"""
+        moments = cls._moments([r.id for r in rooms])
         result = {}
-        if name == 'next_summary':
-            summaries = cls._booking_summaries(
-                [next_id for _, _, next_id in memo[1] if next_id])
-            for room_id, busy, next_id in memo[1]:
-                result[room_id] = summaries.get(next_id)
-            return result
-        for room_id, busy, next_id in memo[1]:
+        for room_id, moment in moments.items():
             if name == 'status':
-                result[room_id] = 'busy' if busy else 'free'
+                result[room_id] = 'busy' if moment.busy else 'free'
+            elif name == 'next_booking':
+                result[room_id] = moment.next_id
+            elif moment.next_id:
+                result[room_id] = '%s %s (%s)' % (
+                    _period_text(moment.zone, moment.next_start,
+                        moment.next_end, with_date=True),
+                    moment.next_subject, moment.next_organizer)
             else:
-                result[room_id] = next_id
+                result[room_id] = None
         return result
-
-    @classmethod
-    def _booking_summaries(cls, booking_ids):
-        """'MM-DD 09:00-10:30 subject (organizer)' of the bookings, as the
-        schedule shows them, in one query"""
-        Booking = Pool().get('oa.meeting.booking')
-        return {
-            id_: '%s %s (%s)' % (
-                _period_text(zone, start, end, with_date=True),
-                subject, organizer)
-            for id_, start, end, subject, organizer, zone
-            in Booking.zoned_rows(booking_ids, 'res.user', 'organizer')}
 
     @classmethod
     def get_availability(cls, rooms, name):
@@ -205,10 +191,9 @@ class Room(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
         days = min(max(context.get('days') or 1, 1), MAX_DAYS)
         result = {}
         zones = defaultdict(list)
-        for room_id, timezone in cls._timezones([r.id for r in rooms]):
-            zones[timezone].append(room_id)
-        for timezone, room_ids in zones.items():
-            zone = tz.ZoneInfo(timezone) if timezone else tz.SERVER
+        for room_id, moment in cls._moments([r.id for r in rooms]).items():
+            zones[moment.zone].append(room_id)
+        for zone, room_ids in zones.items():
             start = dt.datetime.combine(day, dt.time(), tzinfo=zone
                 ).astimezone(tz.UTC).replace(tzinfo=None)
             end = dt.datetime.combine(
@@ -220,49 +205,54 @@ class Room(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
                 for d in [day - dt.timedelta(days=1), day,
                     day + dt.timedelta(days=days + 1)]}
             offset = offsets.pop() if len(offsets) == 1 else None
-            lines = defaultdict(list)
             # bookings share their periods (slots): format each one once
             periods = {}
-            for room_id, b_start, b_end, subject, organizer in (
-                    cls._bookings_between(room_ids, start, end)):
-                period = periods.get((b_start, b_end))
-                if period is None:
-                    period = periods[b_start, b_end] = _period_text(
-                        zone, b_start, b_end, with_date=days > 1,
-                        offset=offset)
-                lines[room_id].append(f'{period} {subject} ({organizer})')
+            schedules = cls._bookings_between(room_ids, start, end)
             for room_id in room_ids:
-                result[room_id] = '\n'.join(lines[room_id])
+                lines = []
+                for b_start, b_end, subject, organizer in schedules.get(
+                        room_id, ()):
+                    period = periods.get((b_start, b_end))
+                    if period is None:
+                        period = periods[b_start, b_end] = _period_text(
+                            zone, b_start, b_end, with_date=days > 1,
+                            offset=offset)
+                    lines.append(f'{period} {subject} ({organizer})')
+                result[room_id] = '\n'.join(lines)
         return result
 
     @classmethod
-    def _timezones(cls, ids):
-        "(room, timezone of its company) in one query"
-        pool = Pool()
-        Company = pool.get('company.company')
-        room = cls.__table__()
-        company = Company.__table__()
-        cursor = Transaction().connection.cursor()
-        rows = []
-        for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
-            cursor.execute(*room.join(
-                    company, condition=room.company == company.id).select(
-                    room.id, company.timezone,
-                    where=SQL_OPERATORS['in'](room.id, list(sub_ids))))
-            rows.extend(cursor)
-        return rows
+    def _moments(cls, ids):
+        """Room id -> Moment (busy now, the next booking, the timezone of
+        the company) of the rooms, in one query kept for the transaction
+        until its next write (the fields of a read share it)"""
+        transaction = Transaction()
+        key = (transaction.counter, tuple(ids))
+        memo = _MOMENTS.get(transaction)
+        if not memo or memo[0] != key:
+            moments = {
+                row[0]: Moment(*row[1:-1],
+                    tz.ZoneInfo(row[-1]) if row[-1] else tz.SERVER)
+                for row in cls._now_and_next(ids, dt.datetime.now())}
+            _MOMENTS[transaction] = memo = (key, moments)
+        return memo[1]
 
     @classmethod
     def _now_and_next(cls, ids, now):
-        """(room, busy now, next booking) for the rooms: two index probes
+        """(room, busy now, next booking, its start, end, subject and
+        organizer, timezone of the company) of the rooms: two index probes
         per room in one query (the last booking started before now is the
         only one that can be running: active bookings never overlap)"""
         pool = Pool()
         Booking = pool.get('oa.meeting.booking')
-        transaction = Transaction()
-        cursor = transaction.connection.cursor()
+        Company = pool.get('company.company')
+        User = pool.get('res.user')
+        cursor = Transaction().connection.cursor()
         room = cls.__table__()
+        company = Company.__table__()
         booking = Booking.__table__()
+        following = Booking.__table__()
+        organizer = User.__table__()
         active = booking.state.in_(list(ACTIVE))
         current = booking.select(
             booking.end,
@@ -272,19 +262,24 @@ class Room(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
             booking.id,
             where=(booking.room == room.id) & active & (booking.start > now),
             order_by=[booking.start.asc], limit=1)
+        query = room.join(company, condition=room.company == company.id
+            ).join(following, 'LEFT', condition=following.id == upcoming
+            ).join(organizer, 'LEFT',
+                condition=following.organizer == organizer.id)
         rows = []
         for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
-            cursor.execute(*room.select(
+            cursor.execute(*query.select(
                     room.id, Greater(current, now).as_('busy'),
-                    upcoming.as_('next_booking'),
+                    following.id, following.start, following.end,
+                    following.subject, organizer.name, company.timezone,
                     where=SQL_OPERATORS['in'](room.id, list(sub_ids))))
             rows.extend(cursor)
         return rows
 
     @classmethod
     def _bookings_between(cls, ids, start, end):
-        """(room, start, end, subject, organizer) of the bookings holding the
-        rooms during [start, end), ordered by room and start.
+        """Room id -> [(start, end, subject, organizer)] of the bookings
+        holding the rooms during [start, end), in order.
 
         The active bookings of a room never overlap, so the only one that
         starts before the period and still runs in it is the last one
@@ -306,7 +301,7 @@ class Room(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
             & previous.state.in_(list(ACTIVE))
             & (previous.start < start),
             order_by=[previous.start.desc], limit=1)
-        rows = []
+        schedules = defaultdict(list)
         for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
             sub_ids = list(sub_ids)
             running_ids = room.select(
@@ -322,9 +317,11 @@ class Room(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
                         booking.room, booking.start, booking.end,
                         booking.subject, user.name,
                         where=where))
-                rows.extend(cursor.fetchall())
-        rows.sort(key=itemgetter(0, 1))
-        return rows
+                for room_id, *row in cursor.fetchall():
+                    schedules[room_id].append(row)
+        for rows in schedules.values():
+            rows.sort()  # by start: a room's bookings never overlap
+        return schedules
 
     @classmethod
     @ModelView.button
