@@ -216,6 +216,28 @@ def sql_insert(database, user_id, company_id, room_id, start, end,
     return time.perf_counter() - started
 
 
+def floor_insert(database, user_id, n, orm):
+    """The framework's floor: the smallest record Tryton stores
+    (res.user.warning: a user, a name, a flag) created through the ORM and
+    committed, or the same row by a plain INSERT, committed"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    name = f'bench-floor-{"orm" if orm else "sql"}-{n}'
+    started = time.perf_counter()
+    with Transaction().start(database, user_id) as transaction:
+        if orm:
+            Warning_ = Pool().get('res.user.warning')
+            Warning_.create([{'user': user_id, 'name': name, 'always': False}])
+        else:
+            transaction.connection.cursor().execute("""
+                INSERT INTO res_user_warning ("user", name, always,
+                    create_uid, create_date)
+                VALUES (%s, %s, false, %s, now())""",
+                (user_id, name, user_id))
+        transaction.commit()
+    return time.perf_counter() - started
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--rooms', type=int, default=ROOMS)
@@ -287,6 +309,7 @@ def main():
     # alternated, on free slots of random rooms
     rnd = random.Random(1)
     orm_inserts, sql_inserts, checked_inserts = [], [], []
+    floor_orm, floor_sql = [], []
     for n in range(args.inserts):
         room_id = rnd.choice(rooms)
         start, end = free_slot(args.database, room_id, 3 * n)
@@ -299,9 +322,13 @@ def main():
         checked_inserts.append(sql_insert(
                 args.database, user_id, company_id, room_id, start, end,
                 check=True))
+        floor_orm.append(floor_insert(args.database, user_id, n, True))
+        floor_sql.append(floor_insert(args.database, user_id, n, False))
     orm_inserts = orm_inserts[args.warmup:]
     sql_inserts = sql_inserts[args.warmup:]
     checked_inserts = checked_inserts[args.warmup:]
+    floor_orm = floor_orm[args.warmup:]
+    floor_sql = floor_sql[args.warmup:]
     # a conflicting booking is refused by the ORM with its name
     from trytond.model.exceptions import ValidationError
     with Transaction().start(args.database, user_id,
@@ -319,8 +346,11 @@ def main():
         except ValidationError as error:
             refused = "refused: " + error.message
     with Transaction().start(args.database, 0) as transaction:
-        transaction.connection.cursor().execute(
+        cursor = transaction.connection.cursor()
+        cursor.execute(
             "DELETE FROM oa_meeting_booking WHERE subject = '基准测试'")
+        cursor.execute(
+            "DELETE FROM res_user_warning WHERE name LIKE 'bench-floor-%%'")
         transaction.commit()
 
     orm_insert_p50 = percentile(orm_inserts, 50) * 1000
@@ -329,6 +359,8 @@ def main():
     sql_insert_p95 = percentile(sql_inserts, 95) * 1000
     checked_p50 = percentile(checked_inserts, 50) * 1000
     checked_p95 = percentile(checked_inserts, 95) * 1000
+    floor_orm_p50 = percentile(floor_orm, 50) * 1000
+    floor_sql_p50 = percentile(floor_sql, 50) * 1000
     report(f"Meeting rooms: {len(rooms)} rooms, {bookings:,} bookings "
         f"— {machine()}", [
             ('data generated in', f"{generated:.1f} s"),
@@ -349,6 +381,9 @@ def main():
             ('ratio SQL with check / plain SQL (p50)',
                 f"{checked_p50 / sql_insert_p50:.2f}"),
             ('target', "<= 2x"),
+            ('floor: ORM create of a 3-field record + commit p50',
+                f"{floor_orm_p50:.2f} ms (plain INSERT {floor_sql_p50:.2f} "
+                f"ms, ratio {floor_orm_p50 / floor_sql_p50:.2f})"),
             ('conflicting insert', refused),
             ])
 
