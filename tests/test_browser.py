@@ -1,5 +1,7 @@
-"""Browser smoke test: headless Chromium logs into sao as the demo
-salesperson and opens the CRM menu. A screenshot is saved on failure."""
+"""Browser checks: headless Chromium logs into sao as the demo users and
+opens their menus: the salesperson's customers and work queues, the
+supervisor's To Do inbox, the office's rooms availability. A screenshot is
+saved on failure."""
 import os
 import shutil
 import tempfile
@@ -150,6 +152,66 @@ class BrowserTestCase(unittest.TestCase):
                     '//div[contains(@class, "tab-content")]//table//tr'
                     '[contains(normalize-space(.), "北京客户拜访")]')))
         self.assertIn("出差申请", row.text)
+
+    def menu_path(self, session, name):
+        """Labels from the root to the menu named `name` in English, as the
+        user sees them"""
+        menu, = self.server.rpc('model.ir.ui.menu.search_read', [
+                [('name', '=', name)], 0, None, None, ['id'],
+                {'language': 'en'}], session)
+        menu, = self.server.rpc('model.ir.ui.menu.read', [
+                [menu['id']], ['complete_name'], {}], session)
+        return menu['complete_name'].split(' / ')
+
+    def open_menu(self, path):
+        for name in path:
+            self.menu_entry(name).click()
+
+    def test_salesperson_sees_work_queue_counters(self):
+        "My Work Queues shows each tab with the number of its customers"
+        session = self.server.login('sales')
+        path = self.menu_path(session, 'My Work Queues')
+        context = self.server.rpc(
+            'model.res.user.get_preferences', [True, {}], session)
+        expected = []
+        for queue in ['today', 'week', 'overdue', 'stale', 'never']:
+            count = self.server.rpc('model.party.party.search_count', [
+                    [('owner', '=', context['employee']),
+                        ('crm_queue', '=', queue)], 0, 1000, context],
+                session)
+            expected.append(str(count) if count <= 99 else '99+')
+        self.assertTrue(any(c != '0' for c in expected), expected)
+
+        self.login('sales')
+        self.open_menu(path)
+
+        def counters(driver):
+            badges = driver.find_elements(By.CSS_SELECTOR,
+                '.tab-content .screen-container .nav-tabs li .badge')
+            texts = [b.text.strip() for b in badges if b.is_displayed()]
+            return texts if len(texts) == len(expected) else False
+        self.assertEqual(self.wait.until(counters), expected)
+
+    def test_office_sees_rooms_availability(self):
+        "Rooms Availability lists the rooms with their next booking"
+        session = self.server.login('office')
+        path = self.menu_path(session, 'Rooms Availability')
+        context = self.server.rpc(
+            'model.res.user.get_preferences', [True, {}], session)
+        rooms = self.server.rpc('model.oa.meeting.room.search_read', [
+                [], 0, None, None, ['name', 'next_summary'], context],
+            session)
+        booked = [r for r in rooms if r['next_summary']]
+        self.assertTrue(booked, rooms)
+
+        self.login('office')
+        self.open_menu(path)
+        for room in booked:
+            row = self.wait.until(EC.visibility_of_element_located((
+                        By.XPATH, '//div[contains(@class, "tab-content")]'
+                        '//table//tr[contains(normalize-space(.), "%s")]'
+                        % room['name'])))
+            self.assertIn(room['next_summary'], row.text)
 
     def test_wrong_password_stays_on_login(self):
         "A wrong password does not open the web client"
