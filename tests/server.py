@@ -17,6 +17,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from trytond.protocols.jsonrpc import JSONEncoder
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PASSWORD = 'demo2026'
@@ -115,8 +117,8 @@ class DemoServer:
             headers['Authorization'] = f'Session {token}'
         request = urllib.request.Request(
             f'{self.url}{self.database}/rpc/',
-            data=json.dumps(
-                {'id': 1, 'method': method, 'params': params}).encode(),
+            data=json.dumps({'id': 1, 'method': method, 'params': params},
+                cls=JSONEncoder).encode(),
             headers=headers, method='POST')
         try:
             with urllib.request.urlopen(request, timeout=60) as response:

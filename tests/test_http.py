@@ -1,6 +1,9 @@
 """Log in over HTTP (JSON-RPC, as sao does) as each demo role and check
-which top menus of the five modules each role gets."""
+which top menus of the five modules each role gets, and that every window
+of those menus opens for the role as sao opens it."""
 import unittest
+
+from trytond.pyson import PYSONDecoder
 
 from tests.server import RpcError, get_server
 
@@ -59,6 +62,60 @@ class HttpLoginTestCase(unittest.TestCase):
             'model.res.user.get_preferences', [False, {}], session)
         self.assertEqual(preferences['language'], 'zh_CN')
         return session
+
+    def test_every_menu_opens_for_each_role(self):
+        """Each window of the five modules' menus opens for every role that
+        sees it, with the calls sao makes: the action, its first view, the
+        defaults of its context form, the tab counters and the first rows
+        with the view's fields"""
+        opened = 0
+        for login in EXPECTED:
+            session = self.server.login(login)
+            context = self.server.rpc(
+                'model.res.user.get_preferences', [True, {}], session)
+            roots = [i for i in self.server.rpc('model.ir.ui.menu.search', [
+                        [('parent', '=', None)], 0, None, None, context],
+                    session) if i in self.menu_ids]
+            leaves = self.server.rpc('model.ir.ui.menu.search_read', [
+                    [('parent', 'child_of', roots), ('childs', '=', None)],
+                    0, None, None, ['complete_name'], context], session)
+            for menu in leaves:
+                with self.subTest(login=login, menu=menu['complete_name']):
+                    opened += self.open_window(session, context, menu['id'])
+        self.assertGreater(opened, 100)
+
+    def open_window(self, session, user_context, menu_id):
+        "Open the window of the menu as sao does; 1 if it is a window"
+        rpc = self.server.rpc
+        action, = rpc('model.ir.action.keyword.get_keyword',
+            ['tree_open', ['ir.ui.menu', menu_id], user_context], session)
+        if action['type'] != 'ir.action.act_window':
+            return 0
+        decoder = PYSONDecoder({**user_context, '_user': session[1]})
+        context = {**user_context, **decoder.decode(action['pyson_context'])}
+        decoder = PYSONDecoder({**context, '_user': session[1]})
+        model = action['res_model']
+        if action.get('context_model'):
+            form = rpc(f"model.{action['context_model']}.fields_view_get",
+                [None, 'form', context], session)
+            context.update(rpc(f"model.{action['context_model']}.default_get",
+                    [list(form['fields']), False, context], session))
+        view_id, view_type = action['views'][0]
+        view = rpc(f'model.{model}.fields_view_get',
+            [view_id, view_type, context], session)
+        domain = decoder.decode(action['pyson_domain'])
+        tabs = [(decoder.decode(d), count)
+            for _, d, count in action.get('domains') or []]
+        for tab, count in tabs:
+            if count:
+                rpc(f'model.{model}.search_count',
+                    [['AND', tab, domain], 0, 1000, context], session)
+        if tabs:
+            domain = ['AND', tabs[0][0], domain]
+        order = decoder.decode(action['pyson_order'] or 'null')
+        rpc(f'model.{model}.search_read',
+            [domain, 0, 20, order, list(view['fields']), context], session)
+        return 1
 
     def test_wrong_password_refused(self):
         with self.assertRaises(RpcError) as context:
