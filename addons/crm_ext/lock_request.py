@@ -81,9 +81,9 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def get_rec_name(cls, requests, name):
-        """Customer - requester, as their names read (a party without name
-        shows its code): one query for all the requests, instead of
-        reading the two parties with all their columns"""
+        """Customer - requester, as their names read: one query for all the
+        requests gives the columns of the two parties' names, instead of
+        reading the parties with all their columns"""
         pool = Pool()
         Party = pool.get('party.party')
         Employee = pool.get('company.employee')
@@ -99,13 +99,20 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
                 .join(customer, condition=request.party == customer.id)
                 .join(employee, condition=request.requester == employee.id)
                 .join(person, condition=employee.party == person.id)
-                .select(request.id, customer.name, customer.code,
-                    person.name, person.code,
+                .select(request.id,
+                    customer.id, customer.name, customer.code,
+                    person.id, person.name, person.code,
                     where=fields.SQL_OPERATORS['in'](
                         request.id, list(sub_ids))))
-            for id_, c_name, c_code, p_name, p_code in cursor:
+            for id_, *parties in cursor:
+                # the parties' own rule (a party without name shows its
+                # code), on instances holding the values just read
+                customer, person = (
+                    Party(party_id, name=party_name, code=party_code)
+                    for party_id, party_name, party_code in (
+                        parties[:3], parties[3:]))
                 names[id_] = '%s - %s' % (
-                    c_name or '[%s]' % c_code, p_name or '[%s]' % p_code)
+                    customer.get_rec_name(None), person.get_rec_name(None))
         return names
 
     @classmethod
