@@ -167,12 +167,16 @@ class BrowserTestCase(unittest.TestCase):
         for name in path:
             self.menu_entry(name).click()
 
-    def test_salesperson_sees_work_queue_counters(self):
-        "My Work Queues shows each tab with the number of its customers"
-        session = self.server.login('sales')
-        path = self.menu_path(session, 'My Work Queues')
+    def user_menu(self, login, menu):
+        "The user's session, the path to the menu and the user's context"
+        session = self.server.login(login)
         context = self.server.rpc(
             'model.res.user.get_preferences', [True, {}], session)
+        return session, self.menu_path(session, menu), context
+
+    def test_salesperson_sees_work_queue_counters(self):
+        "My Work Queues shows each tab with the number of its customers"
+        session, path, context = self.user_menu('sales', 'My Work Queues')
         expected = []
         for queue in ['today', 'week', 'overdue', 'stale', 'never']:
             count = self.server.rpc('model.party.party.search_count', [
@@ -194,10 +198,8 @@ class BrowserTestCase(unittest.TestCase):
 
     def test_office_sees_rooms_availability(self):
         "Rooms Availability lists the rooms with their next booking"
-        session = self.server.login('office')
-        path = self.menu_path(session, 'Rooms Availability')
-        context = self.server.rpc(
-            'model.res.user.get_preferences', [True, {}], session)
+        session, path, context = self.user_menu(
+            'office', 'Rooms Availability')
         rooms = self.server.rpc('model.oa.meeting.room.search_read', [
                 [], 0, None, None, ['name', 'next_summary'], context],
             session)

@@ -104,13 +104,11 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
                     person.id, person.name, person.code,
                     where=fields.SQL_OPERATORS['in'](
                         request.id, list(sub_ids))))
-            for id_, *parties in cursor:
+            for id_, c_id, c_name, c_code, p_id, p_name, p_code in cursor:
                 # the parties' own rule (a party without name shows its
                 # code), on instances holding the values just read
-                customer, person = (
-                    Party(party_id, name=party_name, code=party_code)
-                    for party_id, party_name, party_code in (
-                        parties[:3], parties[3:]))
+                customer = Party(c_id, name=c_name, code=c_code)
+                person = Party(p_id, name=p_name, code=p_code)
                 names[id_] = '%s - %s' % (
                     customer.get_rec_name(None), person.get_rec_name(None))
         return names
