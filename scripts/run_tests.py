@@ -64,6 +64,7 @@ def run_worker(names, report):
     for name in names:
         suite.addTests(loader.loadTestsFromName(name))
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    drop_worker_database()
     summary = {
         'run': result.testsRun,
         'failed': len(result.failures) + len(result.errors)
@@ -73,6 +74,23 @@ def run_worker(names, report):
         }
     Path(report).write_text(json.dumps(summary))
     return 0
+
+
+def worker_database(n):
+    """A database name no other run uses: the process ids start again from 1
+    when the machine restarts, while a PostgreSQL cluster keeps the databases
+    of an aborted run (restoring the cache into an existing name fails)"""
+    return f'test_{int(time.time())}_{os.getpid()}_{n}'
+
+
+def drop_worker_database():
+    "Drop the worker's PostgreSQL database if a failed test left it behind"
+    if os.environ.get('TRYTOND_DATABASE_URI', 'sqlite:').startswith('sqlite'):
+        return
+    from trytond import backend
+    from trytond.tests.test_tryton import DB_NAME, drop_db
+    backend.Database.clear_cache()  # the list of databases is cached
+    drop_db(DB_NAME)
 
 
 def main():
@@ -99,7 +117,7 @@ def main():
     for n, batch in enumerate(batches):
         env = dict(os.environ, PYTHONUNBUFFERED='1')
         if not uri.startswith('sqlite'):
-            env['DB_NAME'] = f'test_{os.getpid()}_{n}'
+            env['DB_NAME'] = worker_database(n)
         log = open(logs / f'worker-{n}.log', 'w')
         report = logs / f'worker-{n}.json'
         if report.exists():
