@@ -67,8 +67,9 @@ class HttpLoginTestCase(unittest.TestCase):
         """Each window of the five modules' menus opens for every role that
         sees it, with the calls sao makes: the action, its first view, the
         defaults of its context form, the tab counters and the first rows
-        with the view's fields"""
-        opened = 0
+        with the view's fields; where the role may create, "New" opens the
+        form with its defaults and on-change calls"""
+        opened = created = 0
         for login in EXPECTED:
             session = self.server.login(login)
             context = self.server.rpc(
@@ -81,16 +82,21 @@ class HttpLoginTestCase(unittest.TestCase):
                     0, None, None, ['complete_name'], context], session)
             for menu in leaves:
                 with self.subTest(login=login, menu=menu['complete_name']):
-                    opened += self.open_window(session, context, menu['id'])
+                    window = self.open_window(session, context, menu['id'])
+                    if window:
+                        opened += 1
+                        created += self.new_record(session, *window)
         self.assertGreater(opened, 100)
+        self.assertGreater(created, 50)
 
     def open_window(self, session, user_context, menu_id):
-        "Open the window of the menu as sao does; 1 if it is a window"
+        """Open the window of the menu as sao does; the action and its
+        context if it is a window"""
         rpc = self.server.rpc
         action, = rpc('model.ir.action.keyword.get_keyword',
             ['tree_open', ['ir.ui.menu', menu_id], user_context], session)
         if action['type'] != 'ir.action.act_window':
-            return 0
+            return None
         decoder = PYSONDecoder({**user_context, '_user': session[1]})
         context = {**user_context, **decoder.decode(action['pyson_context'])}
         decoder = PYSONDecoder({**context, '_user': session[1]})
@@ -115,6 +121,40 @@ class HttpLoginTestCase(unittest.TestCase):
         order = decoder.decode(action['pyson_order'] or 'null')
         rpc(f'model.{model}.search_read',
             [domain, 0, 20, order, list(view['fields']), context], session)
+        return action, context
+
+    def new_record(self, session, action, context):
+        """Click "New" as sao does when the role may create: the form view,
+        the defaults, then the on_change of each defaulted field and the
+        on_change_with of the fields depending on them; 1 if opened"""
+        rpc = self.server.rpc
+        model = action['res_model']
+        access = rpc('model.ir.model.access.get_access',
+            [[model], context], session)[model]
+        if not access['create']:
+            return 0
+        form_id = next(
+            (v for v, type_ in action['views'] if type_ == 'form'), None)
+        fields = rpc(f'model.{model}.fields_view_get',
+            [form_id, 'form', context], session)['fields']
+        values = rpc(f'model.{model}.default_get',
+            [list(fields), True, context], session)
+        defaulted = [f for f in values if f in fields]
+
+        def args(names):
+            "The values sao sends: the record's, empty when not defaulted"
+            return {n: values.get(n, [] if fields[n]['type'] in {
+                        'one2many', 'many2many'} else None)
+                for n in names if n in fields}
+        for name in defaulted:
+            if fields[name].get('on_change'):
+                rpc(f'model.{model}.on_change_{name}',
+                    [args(fields[name]['on_change']), context], session)
+        for name, field in fields.items():
+            depends = field.get('on_change_with') or []
+            if set(depends) & set(defaulted):
+                rpc(f'model.{model}.on_change_with_{name}',
+                    [args(depends + [name]), context], session)
         return 1
 
     def test_wrong_password_refused(self):
