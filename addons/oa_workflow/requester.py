@@ -21,6 +21,11 @@ def current_employee():
     transaction = Transaction()
     if transaction.user:
         User = Pool().get('res.user')
+        employee_id = transaction.context.get('employee')
+        # the usual case, from the cached employees of the user (a subset
+        # of those the read accepts): no read of the user
+        if employee_id and employee_id in User.get_employees():
+            return employee_id
         return User.read([transaction.user], ['employee'])[0]['employee']
     return transaction.context.get('employee')
 
