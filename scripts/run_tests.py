@@ -65,8 +65,13 @@ def run_worker(names, report):
         suite.addTests(loader.loadTestsFromName(name))
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     drop_worker_database()
+    # an error of a class or module set-up is not a test that ran
+    ran_and_failed = [t for t, _ in result.failures + result.errors
+        if not isinstance(t, unittest.suite._ErrorHolder)]
     summary = {
         'run': result.testsRun,
+        'passed': result.testsRun - len(ran_and_failed)
+        - len(result.unexpectedSuccesses) - len(result.skipped),
         'failed': len(result.failures) + len(result.errors)
         + len(result.unexpectedSuccesses),
         'skipped': len(result.skipped),
@@ -126,7 +131,7 @@ def main():
             [sys.executable, __file__, '--worker', str(report), *batch],
             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
         processes.append((process, log, report, batch))
-    totals = {'run': 0, 'failed': 0, 'skipped': 0}
+    totals = {'run': 0, 'passed': 0, 'failed': 0, 'skipped': 0}
     problems = []
     for process, log, report, batch in processes:
         process.wait()
@@ -143,13 +148,12 @@ def main():
             problems.append(f"worker for {', '.join(batch)} crashed "
                 f"(exit code {process.returncode})")
     elapsed = time.monotonic() - started
-    passed = totals['run'] - totals['failed'] - totals['skipped']
     if problems:
         print("Failed:")
         for problem in problems:
             print(f"  {problem}")
     print(f"Ran {totals['run']} tests in {elapsed:.0f} s")
-    print(f"{passed} passed, {totals['failed']} failed, "
+    print(f"{totals['passed']} passed, {totals['failed']} failed, "
         f"{totals['skipped']} skipped")
     return 1 if totals['failed'] or not totals['run'] else 0
 
