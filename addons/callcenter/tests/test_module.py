@@ -2,8 +2,10 @@
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
+from oa_workflow.tests.tools import TranslationTestMixin
 
-class CallcenterTestCase(ModuleTestCase):
+
+class CallcenterTestCase(TranslationTestMixin, ModuleTestCase):
     "Test callcenter module"
     module = 'callcenter'
 

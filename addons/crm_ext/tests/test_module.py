@@ -17,13 +17,15 @@ from trytond.transaction import Transaction, TransactionError
 from crm_ext.exceptions import (
     DuplicateCustomerError, OwnershipError, QuotaError)
 from crm_ext.tools import mask_phone, name_key, pinyin_initials
+from oa_workflow.tests.tools import TranslationTestMixin
 
 from .tools import (
     USCC_1, approval_tasks, as_user, claim, create_customers, give, new_sale,
     savepoint, setup_organization, setup_policy)
 
 
-class CrmExtTestCase(CompanyTestMixin, ModuleTestCase):
+class CrmExtTestCase(
+        TranslationTestMixin, CompanyTestMixin, ModuleTestCase):
     "Test crm_ext module"
     module = 'crm_ext'
 

@@ -18,6 +18,8 @@ from trytond.tests.test_tryton import (
     DB_NAME, ModuleTestCase, with_transaction)
 from trytond.transaction import Transaction, TransactionError
 
+from oa_workflow.tests.tools import TranslationTestMixin
+
 
 def create_member(name, **values):
     pool = Pool()
@@ -86,7 +88,7 @@ def reload(record):
     return record.__class__(record.id)
 
 
-class MemberPointsTestCase(ModuleTestCase):
+class MemberPointsTestCase(TranslationTestMixin, ModuleTestCase):
     "Test member_points module"
     module = 'member_points'
 

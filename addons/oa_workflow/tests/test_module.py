@@ -15,10 +15,12 @@ from trytond.tests.test_tryton import (
     DB_NAME, ModuleTestCase, with_transaction)
 from trytond.transaction import Transaction, TransactionError
 
-from .tools import deliver_mail, parse_mail, smtp_server
+from .tools import (
+    TranslationTestMixin, deliver_mail, parse_mail, smtp_server)
 
 
-class OaWorkflowTestCase(CompanyTestMixin, ModuleTestCase):
+class OaWorkflowTestCase(
+        TranslationTestMixin, CompanyTestMixin, ModuleTestCase):
     "Test the organization part of oa_workflow"
     module = 'oa_workflow'
 

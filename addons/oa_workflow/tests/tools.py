@@ -4,10 +4,15 @@ import email
 import email.policy
 import socket
 from contextlib import contextmanager
+from pathlib import Path
+
+import polib
 
 from trytond import config
+from trytond.modules import get_module_info
 from trytond.pool import Pool
 from trytond.sendmail import SMTPDataManager
+from trytond.tests.test_tryton import with_transaction
 from trytond.transaction import Transaction
 
 
@@ -96,3 +101,47 @@ def parse_mail(envelope):
     "The email message of a received envelope"
     return email.message_from_bytes(
         envelope.original_content, policy=email.policy.default)
+
+
+class TranslationTestMixin(object):
+    "A module test case whose locale/zh_CN.po translates every string"
+
+    @with_transaction()
+    def test_zh_cn_translation_complete(self):
+        """Every string of the module (models, fields, help, selections,
+        wizard buttons, messages, records, views and reports) has a
+        translation in locale/zh_CN.po that is not fuzzy and still matches
+        its source: what Tryton's export would report as missing"""
+        pool = Pool()
+        Translation = pool.get('ir.translation')
+        ModelData = pool.get('ir.model.data')
+        TranslationSet = pool.get('ir.translation.set', type='wizard')
+
+        # the sources of the views and reports, as the export collects them
+        session_id, _, _ = TranslationSet.create()
+        TranslationSet(session_id).transition_set_()
+        TranslationSet.delete(session_id)
+
+        path = Path(get_module_info(self.module)['directory'],
+            'locale', 'zh_CN.po')
+        translated = {(e.msgctxt, e.msgid) for e in polib.pofile(str(path))
+            if e.msgstr and 'fuzzy' not in e.flags}
+        fs_ids = {}
+        for data in ModelData.search([('module', '=', self.module)]):
+            for model in [data.model, *Translation.extra_model_data(data)]:
+                fs_ids[model, data.db_id] = data.fs_id
+        missing = []
+        for source in Translation.search([
+                    ('lang', '=', 'en'),
+                    ('module', '=', self.module),
+                    ]):
+            context = f'{source.type}:{source.name}:'
+            if source.res_id >= 0:
+                fs_id = fs_ids.get((source.name.split(',')[0], source.res_id))
+                if fs_id is None:
+                    continue  # not a record of the module: not exported
+                context += fs_id
+            if (context, source.src or '') not in translated:
+                missing.append(f'{context} {source.src!r}')
+        self.assertFalse(missing,
+            f"{len(missing)} strings without a zh_CN translation in {path}")

@@ -3,8 +3,10 @@ from trytond.model.exceptions import DomainValidationError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
+from oa_workflow.tests.tools import TranslationTestMixin
 
-class PartnerPortalTestCase(ModuleTestCase):
+
+class PartnerPortalTestCase(TranslationTestMixin, ModuleTestCase):
     "Test partner_portal module"
     module = 'partner_portal'
 
