@@ -3,12 +3,15 @@
 Data (set-based SQL, generate_series): 200 salespeople, 1 000 000
 customers (80 % locked, next contact dates spread over +/- 3 weeks, a tenth
 never contacted) and 5 000 000 contact records; the customers' last contact
-dates are derived from the records in one UPDATE. Measured: the five tab
+dates are derived from the records in one UPDATE. Measured, each repetition
+in a fresh transaction with the salesperson's record rules: the five tab
 counts of "My Work Queues" as the web client asks them (five search_count
-calls with the action and tab domains, with the salesperson's record rules),
-and the same five counts through Party.crm_queue_counts (one query), each
-repetition in a fresh transaction, against hand-written SQL returning the
-same counts, in the same run."""
+calls with the action and tab domains) and the five counts of the Work
+Queue Overview (Party.crm_queue_counts: one statement). The reference is
+the faster of two hand-written SQL forms returning the same counts: five
+statements, or one statement of five counting subqueries. The framework's
+floor is measured beside them: the five counts with plain column domains,
+without record rules and access checks (what any search_count costs)."""
 import argparse
 import sys
 import time
@@ -129,6 +132,33 @@ def orm_counts(database, user_id):
     return elapsed, counts
 
 
+def orm_floor(database, user_id, employee_id, dates):
+    """The five counts through search_count with the column domains and
+    no record rule or access check: the ORM's cost of a count"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    today, end_of_week, stale = dates
+    domains = {
+        'today': [('next_contact_date', '=', today)],
+        'week': [('next_contact_date', '>=', today),
+            ('next_contact_date', '<=', end_of_week)],
+        'overdue': [('next_contact_date', '<', today)],
+        'stale': [('last_contact_date', '<', stale)],
+        'never': [('last_contact_date', '=', None)],
+        }
+    with Transaction().start(database, user_id, readonly=True) as transaction:
+        User = Pool().get('res.user')
+        context = User.get_preferences(context_only=True)
+        with transaction.set_context(context, _check_access=False):
+            Party = Pool().get('party.party')
+            started = time.perf_counter()
+            counts = {q: Party.search_count(
+                    [('owner', '=', employee_id)] + d)
+                for q, d in domains.items()}
+            elapsed = time.perf_counter() - started
+    return elapsed, counts
+
+
 def queue_dates(database, user_id):
     "today, end of week, stale limit as the ORM computes them for the user"
     from trytond.pool import Pool
@@ -140,26 +170,37 @@ def queue_dates(database, user_id):
             return Pool().get('party.party')._crm_queue_dates()
 
 
-def sql_counts(database, employee_id, dates):
+SQL_QUEUES = {
+    'today': "next_contact_date = %(today)s",
+    'week': "next_contact_date BETWEEN %(today)s AND %(week)s",
+    'overdue': "next_contact_date < %(today)s",
+    'stale': "last_contact_date < %(stale)s",
+    'never': "last_contact_date IS NULL",
+    }
+
+
+def sql_counts(database, employee_id, dates, one=False):
+    """The five counts in hand-written SQL: five statements, or with one
+    a single statement of five counting subqueries"""
     from trytond.transaction import Transaction
     today, end_of_week, stale = dates
-    queries = {
-        'today': "next_contact_date = %(today)s",
-        'week': "next_contact_date BETWEEN %(today)s AND %(week)s",
-        'overdue': "next_contact_date < %(today)s",
-        'stale': "last_contact_date < %(stale)s",
-        'never': "last_contact_date IS NULL",
-        }
     params = {'today': today, 'week': end_of_week, 'stale': stale,
         'owner': employee_id}
+    count = ("SELECT COUNT(*) FROM party_party "
+        "WHERE owner = %(owner)s AND {}")
     with Transaction().start(database, 0, readonly=True) as transaction:
         cursor = transaction.connection.cursor()
         started = time.perf_counter()
-        counts = {}
-        for name, where in queries.items():
-            cursor.execute("SELECT COUNT(*) FROM party_party "
-                "WHERE owner = %(owner)s AND " + where, params)
-            counts[name] = cursor.fetchone()[0]
+        if one:
+            cursor.execute("SELECT " + ", ".join(
+                    f"({count.format(where)})"
+                    for where in SQL_QUEUES.values()), params)
+            counts = dict(zip(SQL_QUEUES, cursor.fetchone()))
+        else:
+            counts = {}
+            for name, where in SQL_QUEUES.items():
+                cursor.execute(count.format(where), params)
+                counts[name] = cursor.fetchone()[0]
         elapsed = time.perf_counter() - started
     return elapsed, counts
 
@@ -194,31 +235,47 @@ def main():
             transaction.commit()
     generated = time.perf_counter() - started
 
-    tabs_times, counts_times, sql_times = [], [], []
+    tabs_times, counts_times, sql_times, floor_times = [], [], [], []
+    sql_one_times = []
     for n in range(args.repeat):
+        dates = queue_dates(args.database, user_id)
         tabs, tab_counts = orm_tabs(args.database, user_id)
         one, one_counts = orm_counts(args.database, user_id)
-        sql, counts = sql_counts(args.database, employee_id,
-            queue_dates(args.database, user_id))
-        assert tab_counts == counts == one_counts, (
-            tab_counts, one_counts, counts)
+        floor, floor_counts = orm_floor(
+            args.database, user_id, employee_id, dates)
+        sql, counts = sql_counts(args.database, employee_id, dates)
+        sql_one, sql_one_counts = sql_counts(
+            args.database, employee_id, dates, one=True)
+        assert (tab_counts == counts == one_counts == floor_counts
+            == sql_one_counts), (
+            tab_counts, one_counts, floor_counts, counts, sql_one_counts)
         if n >= 5:  # warm-up
             tabs_times.append(tabs)
             counts_times.append(one)
+            floor_times.append(floor)
             sql_times.append(sql)
+            sql_one_times.append(sql_one)
     tabs_p95 = percentile(tabs_times, 95) * 1000
     one_p95 = percentile(counts_times, 95) * 1000
-    sql_p95 = percentile(sql_times, 95) * 1000
+    sql5_p95 = percentile(sql_times, 95) * 1000
+    sql1_p95 = percentile(sql_one_times, 95) * 1000
+    # the reference is the faster of the two hand-written forms
+    sql_p95 = min(sql5_p95, sql1_p95)
+    floor_p95 = percentile(floor_times, 95) * 1000
     report(f"Work queues of one salesperson: {args.customers:,} customers, "
         f"{args.records:,} contact records, {SALESPEOPLE} salespeople; "
         f"counts {counts} — {machine()}", [
             ('data generated in', f"{generated:.1f} s"),
-            ('hand-written SQL, 5 counts p95', f"{sql_p95:.1f} ms"),
+            ('hand-written SQL, 5 statements p95', f"{sql5_p95:.1f} ms"),
+            ('hand-written SQL, 1 statement p95', f"{sql1_p95:.1f} ms"),
             ('ORM 5 tab search_count + rules p95', f"{tabs_p95:.1f} ms"),
             ('ORM crm_queue_counts + rules p95', f"{one_p95:.1f} ms"),
-            ('ratio tabs / SQL (p95)', f"{tabs_p95 / sql_p95:.2f}"),
-            ('ratio crm_queue_counts / SQL (p95)',
+            ('ratio tabs / faster SQL (p95)', f"{tabs_p95 / sql_p95:.2f}"),
+            ('ratio crm_queue_counts / faster SQL (p95)',
                 f"{one_p95 / sql_p95:.2f}"),
+            ('floor: ORM 5 search_count, no rules/access p95',
+                f"{floor_p95:.1f} ms (ratio to SQL "
+                f"{floor_p95 / sql_p95:.2f})"),
             ('target', "5 counts p95 <= 100 ms and <= 2x SQL"),
             ])
 

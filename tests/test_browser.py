@@ -1,5 +1,6 @@
 """Browser checks: headless Chromium logs into sao as the demo users and
-opens their menus: the salesperson's customers and work queues, the
+opens their menus: the salesperson's customers, work queues and work queue
+overview, the
 supervisor's To Do inbox, the office's rooms availability. A screenshot is
 saved on failure."""
 import os
@@ -195,6 +196,38 @@ class BrowserTestCase(unittest.TestCase):
             texts = [b.text.strip() for b in badges if b.is_displayed()]
             return texts if len(texts) == len(expected) else False
         self.assertEqual(self.wait.until(counters), expected)
+
+    def test_salesperson_opens_work_queue_overview(self):
+        """Work Queue Overview shows the five counts of one request and the
+        button of a queue opens its customers"""
+        session, path, context = self.user_menu('sales', 'Work Queue Overview')
+        counts = self.server.rpc('model.party.party.crm_queue_counts',
+            [context], session)
+        queue = max(counts, key=counts.get)
+        self.assertTrue(counts[queue], counts)
+        label = {'today': "今天要联系", 'week': "本周要联系",
+            'overdue': "联系已过期", 'stale': "近期未联系",
+            'never': "从未联系"}[queue]
+
+        self.login('sales')
+        self.open_menu(path)
+
+        def values(driver):
+            found = {q: driver.execute_script(
+                    'var e = document.querySelector('
+                    '".modal input[type=number][name=" + arguments[0] + "]");'
+                    'return e && e.value;', q) for q in counts}
+            return found if all(found.values()) else False
+        self.assertEqual(self.wait.until(values),
+            {q: str(c) for q, c in counts.items()})
+        button = self.wait.until(EC.element_to_be_clickable((By.XPATH,
+                    '//div[contains(@class, "modal-footer")]'
+                    '//button[normalize-space(.)="%s"]' % label)))
+        button.click()
+        tab = self.wait.until(EC.visibility_of_element_located((By.XPATH,
+                    '//*[@id="tabs"]//a[contains(normalize-space(.), '
+                    '"%s")]' % label)))
+        self.assertIn('我的工作队列', tab.text)
 
     def test_office_sees_rooms_availability(self):
         "Rooms Availability lists the rooms with their next booking"

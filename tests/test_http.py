@@ -241,6 +241,13 @@ class HttpLoginTestCase(unittest.TestCase):
                 [('type', '=', 'appointment'), ('state', '=', 'planned')],
                 0, None, {}], session)
         self.assertEqual(appointments, len(records))
+        # the work queues have customers to contact today and overdue
+        context = self.server.rpc(
+            'model.res.user.get_preferences', [True, {}], session)
+        counts = self.server.rpc(
+            'model.party.party.crm_queue_counts', [context], session)
+        self.assertGreaterEqual(counts['today'], 1, counts)
+        self.assertGreaterEqual(counts['overdue'], 1, counts)
 
     def test_demo_lock_request_approved_by_the_supervisor(self):
         "The salesperson's lock request waits for the supervisor (CRM-B2)"

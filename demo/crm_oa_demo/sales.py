@@ -14,14 +14,16 @@ DEALS = [
     ("会员积分平台二期", '240000', 3, 20),
     ("办公自动化实施服务", '36000', 1, 75),
     ]
-# type, subject, content, result, days ago
+# type, subject, content, result, days ago, next contact in days from
+# today (the salesperson's follow-up appointment: due today, overdue since
+# yesterday, later this week; None: as the form proposes it)
 CONTACTS = [
     ('visit', "上门拜访采购部", "演示产品并了解现有系统的问题",
-        "客户认可方案，要求下周报价", 2),
+        "客户认可方案，要求今天发送报价", 2, 0),
     ('phone', "电话沟通报价", "解释报价构成与实施周期",
-        "客户内部讨论后回复", 5),
+        "客户内部讨论后回复，约定昨天再次电话", 5, -1),
     ('wechat', "微信发送案例资料", "发送同行业成功案例与白皮书",
-        "客户已阅读，约定面谈", 9),
+        "客户已阅读，约定本周面谈", 9, None),
     ]
 
 
@@ -72,15 +74,25 @@ def _contact_records(customers, opportunities):
     Record = Pool().get('crm.contact_record')
     now = dt.datetime.now().replace(microsecond=0)
     values = []
-    for customer, opportunity, (type_, subject, content, result, days) in (
+    for customer, opportunity, (
+            type_, subject, content, result, days, next_days) in (
             zip(customers, opportunities, CONTACTS)):
         date = now - dt.timedelta(days=days)
+        if next_days is None:
+            # as the form proposes it, kept within the week
+            next_date = min(customer.crm_propose_next_contact(date.date()),
+                _end_of_week())
+        else:
+            next_date = now.date() + dt.timedelta(days=next_days)
         values.append({
                 'party': customer.id, 'opportunity': opportunity.id,
                 'type': type_, 'subject': subject, 'content': content,
                 'result': result, 'date': date,
-                # as the form proposes it: the follow-up appointment
-                'next_contact_date': customer.crm_propose_next_contact(
-                    date.date()),
+                'next_contact_date': next_date,
                 })
     Record.create(values)
+
+
+def _end_of_week():
+    today = dt.date.today()
+    return today + dt.timedelta(days=6 - today.weekday())

@@ -7,6 +7,7 @@ from trytond.exceptions import UserWarning
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.modules.company.tests import set_company
 from trytond.pool import Pool
+from trytond.pyson import PYSONDecoder
 from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction
 
@@ -179,6 +180,18 @@ class FollowUpTestCase(unittest.TestCase):
                 counts = Party.crm_queue_counts()
                 self.assertEqual(counts, {q: len(v)
                         for q, v in result.items()})
+                # the overview shows the counts, each button opens its queue
+                Overview = pool.get('crm.work_queue.overview', type='wizard')
+                session_id, _, _ = Overview.create()
+                view = Overview.execute(session_id, {}, 'start')['view']
+                self.assertEqual(
+                    {q: view['defaults'][q] for q in counts}, counts)
+                (action, _), = Overview.execute(session_id,
+                    {'start': view['defaults']}, 'open_overdue')['actions']
+                Overview.delete(session_id)
+                self.assertEqual(action['domains'], [])
+                self.assertEqual(Party.search(PYSONDecoder().decode(
+                            action['pyson_domain'])), [overdue])
                 self.assertEqual(Party(overdue.id).crm_queue, 'overdue')
                 # visits move the customers out of today and overdue
                 _record(due_today, ns.a)
