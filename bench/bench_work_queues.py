@@ -15,6 +15,7 @@ without record rules and access checks (what any search_count costs)."""
 import argparse
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -100,43 +101,47 @@ def generate(customers, records):
     return sales.id, measured
 
 
+@contextmanager
+def as_user(database, user_id, check_access=True):
+    """A fresh read-only transaction of the user with the context of the
+    web client; yields the context"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    with Transaction().start(database, user_id, readonly=True) as transaction:
+        User = Pool().get('res.user')
+        context = User.get_preferences(context_only=True)
+        with transaction.set_context(context, _check_access=check_access):
+            yield context
+
+
+def timed(function):
+    "(seconds, result) of function()"
+    started = time.perf_counter()
+    result = function()
+    return time.perf_counter() - started, result
+
+
 def orm_tabs(database, user_id):
     "The five search_count calls of the tabs, as sao sends them"
     from trytond.pool import Pool
-    from trytond.transaction import Transaction
-    with Transaction().start(database, user_id, readonly=True) as transaction:
-        User = Pool().get('res.user')
-        context = User.get_preferences(context_only=True)
-        with transaction.set_context(context, _check_access=True):
-            Party = Pool().get('party.party')
-            action = [('owner', '=', context['employee'])]
-            started = time.perf_counter()
-            counts = {q: Party.search_count(
-                    action + [('crm_queue', '=', q)]) for q in QUEUES}
-            elapsed = time.perf_counter() - started
-    return elapsed, counts
+    with as_user(database, user_id) as context:
+        Party = Pool().get('party.party')
+        action = [('owner', '=', context['employee'])]
+        return timed(lambda: {q: Party.search_count(
+                    action + [('crm_queue', '=', q)]) for q in QUEUES})
 
 
 def orm_counts(database, user_id):
-    "Party.crm_queue_counts: the five counts in one query"
+    "Party.crm_queue_counts (the Work Queue Overview): one statement"
     from trytond.pool import Pool
-    from trytond.transaction import Transaction
-    with Transaction().start(database, user_id, readonly=True) as transaction:
-        User = Pool().get('res.user')
-        context = User.get_preferences(context_only=True)
-        with transaction.set_context(context, _check_access=True):
-            Party = Pool().get('party.party')
-            started = time.perf_counter()
-            counts = Party.crm_queue_counts()
-            elapsed = time.perf_counter() - started
-    return elapsed, counts
+    with as_user(database, user_id):
+        return timed(Pool().get('party.party').crm_queue_counts)
 
 
 def orm_floor(database, user_id, employee_id, dates):
     """The five counts through search_count with the column domains and
     no record rule or access check: the ORM's cost of a count"""
     from trytond.pool import Pool
-    from trytond.transaction import Transaction
     today, end_of_week, stale = dates
     domains = {
         'today': [('next_contact_date', '=', today)],
@@ -146,28 +151,18 @@ def orm_floor(database, user_id, employee_id, dates):
         'stale': [('last_contact_date', '<', stale)],
         'never': [('last_contact_date', '=', None)],
         }
-    with Transaction().start(database, user_id, readonly=True) as transaction:
-        User = Pool().get('res.user')
-        context = User.get_preferences(context_only=True)
-        with transaction.set_context(context, _check_access=False):
-            Party = Pool().get('party.party')
-            started = time.perf_counter()
-            counts = {q: Party.search_count(
+    with as_user(database, user_id, check_access=False):
+        Party = Pool().get('party.party')
+        return timed(lambda: {q: Party.search_count(
                     [('owner', '=', employee_id)] + d)
-                for q, d in domains.items()}
-            elapsed = time.perf_counter() - started
-    return elapsed, counts
+                for q, d in domains.items()})
 
 
 def queue_dates(database, user_id):
     "today, end of week, stale limit as the ORM computes them for the user"
     from trytond.pool import Pool
-    from trytond.transaction import Transaction
-    with Transaction().start(database, user_id, readonly=True) as transaction:
-        User = Pool().get('res.user')
-        context = User.get_preferences(context_only=True)
-        with transaction.set_context(context):
-            return Pool().get('party.party')._crm_queue_dates()
+    with as_user(database, user_id, check_access=False):
+        return Pool().get('party.party')._crm_queue_dates()
 
 
 SQL_QUEUES = {
