@@ -196,19 +196,19 @@ class Party(metaclass=PoolMeta):
         employee = cls._crm_current_employee()
         if domain is None:
             domain = [('owner', '=', employee.id if employee else -1)]
+        queues = cls._crm_queue_domains()
         search = cls.search(domain, count=True, query=True)
         table = search.from_[0]
         if not isinstance(table, Table):
             # the domain joined other tables: count by the tab searches
             return {q: cls.search_count([domain, ('crm_queue', '=', q)])
-                for q in cls._crm_queue_domains()}
+                for q in queues}
         counts = []
-        for name, queue in cls._crm_queue_domains().items():
+        for name, queue in queues.items():
             _, dates = cls.search_domain(
                 queue, active_test=False, tables={None: (table, None)})
             counts.append(search.from_.select(
-                    Count(), where=search.where & dates
-                    ).as_(name))
+                    Count(), where=search.where & dates).as_(name))
         cursor = Transaction().connection.cursor()
         cursor.execute(*Select(counts))
-        return dict(zip(cls._crm_queue_domains(), cursor.fetchone()))
+        return dict(zip(queues, cursor.fetchone()))
