@@ -185,6 +185,12 @@ class Party(metaclass=PoolMeta):
         return domain
 
     @classmethod
+    def _crm_my_customers_domain(cls):
+        "The customers of the employee the user acts as (My Work Queues)"
+        employee = cls._crm_current_employee()
+        return [('owner', '=', employee.id if employee else -1)]
+
+    @classmethod
     def crm_queue_counts(cls, domain=None):
         """Return the size of each work queue of the current user's
         customers (or of domain) in one statement, record rules applied.
@@ -193,9 +199,8 @@ class Party(metaclass=PoolMeta):
         test as for any search); each queue adds its dates to that search
         in a counting subquery, so that every count stays an index-only
         scan of the queue's dates"""
-        employee = cls._crm_current_employee()
         if domain is None:
-            domain = [('owner', '=', employee.id if employee else -1)]
+            domain = cls._crm_my_customers_domain()
         queues = cls._crm_queue_domains()
         search = cls.search(domain, count=True, query=True)
         table = search.from_[0]

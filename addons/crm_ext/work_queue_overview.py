@@ -58,11 +58,8 @@ class WorkQueueOverview(Wizard):
         pool = Pool()
         Party = pool.get('party.party')
         Start = pool.get('crm.work_queue.overview.start')
-        employee = Party._crm_current_employee()
-        action['pyson_domain'] = PYSONEncoder().encode([
-                ('owner', '=', employee.id if employee else -1),
-                ('crm_queue', '=', queue),
-                ])
+        action['pyson_domain'] = PYSONEncoder().encode(
+            Party._crm_my_customers_domain() + [('crm_queue', '=', queue)])
         action['domains'] = []
         action['name'] += ' - %s' % Start.fields_get([queue])[queue]['string']
         return action, {}
