@@ -2,10 +2,12 @@
 """Follow-up data on customers and contact persons: work queues (CRM-C3),
 contact tracking (CRM-C4) and the next contact proposal (CRM-C1)"""
 import datetime as dt
+import sqlite3
 
-from sql import Select, Table
+from sql import Select, Table, With
 from sql.aggregate import Count
 
+from trytond import backend
 from trytond.cache import Cache
 from trytond.model import Index, fields
 from trytond.pool import Pool, PoolMeta
@@ -24,6 +26,19 @@ QUEUES = [
     ('never', "Never Contacted"),
     ]
 _REVERSE = {'>': '<', '>=': '<=', '<': '>', '<=': '>=', '=': '=', '!=': '!='}
+
+
+class _Inlined(With):
+    """A common table expression that the database inlines where it is
+    used (NOT MATERIALIZED), so that each use keeps its own index scan"""
+    __slots__ = ()
+
+    def statement(self):
+        # PostgreSQL materializes a CTE used more than once, SQLite too from
+        # 3.35 (which also reads the hint); older SQLite always inlines
+        hint = ('NOT MATERIALIZED ' if backend.name == 'postgresql'
+            or sqlite3.sqlite_version_info >= (3, 35, 0) else '')
+        return '"%s" AS %s(%s)' % (self.alias, hint, self.query)
 
 
 class Party(metaclass=PoolMeta):
@@ -196,9 +211,10 @@ class Party(metaclass=PoolMeta):
         customers (or of domain) in one statement, record rules applied.
 
         The customers are searched once (access, record rules and active
-        test as for any search); each queue adds its dates to that search
-        in a counting subquery, so that every count stays an index-only
-        scan of the queue's dates"""
+        test as for any search) into a common table expression that the
+        database inlines: each queue counts its dates over it, so that
+        every count stays an index-only scan of the queue's dates while
+        the conditions of the search are written (and sent) only once"""
         if domain is None:
             domain = cls._crm_my_customers_domain()
         queues = cls._crm_queue_domains()
@@ -208,12 +224,15 @@ class Party(metaclass=PoolMeta):
             # the domain joined other tables: count by the tab searches
             return {q: cls.search_count([domain, ('crm_queue', '=', q)])
                 for q in queues}
-        counts = []
-        for name, queue in queues.items():
-            _, dates = cls.search_domain(
-                queue, active_test=False, tables={None: (table, None)})
-            counts.append(search.from_.select(
-                    Count(), where=search.where & dates).as_(name))
+        customers = _Inlined(query=search.from_.select(
+                table.next_contact_date, table.last_contact_date,
+                where=search.where))
+        # the queues converted in one call: an OR of them gives a condition
+        # per queue, in their order
+        _, dates = cls.search_domain(['OR', *queues.values()],
+            active_test=False, tables={None: (customers, None)})
+        counts = [customers.select(Count(), where=d).as_(name)
+            for name, d in zip(queues, dates)]
         cursor = Transaction().connection.cursor()
-        cursor.execute(*Select(counts))
+        cursor.execute(*Select(counts, with_=[customers]))
         return dict(zip(queues, cursor.fetchone()))
