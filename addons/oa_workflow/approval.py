@@ -16,19 +16,17 @@ and by adding an ``ir.model.button`` record for ``submit_approval`` and
 import datetime as dt
 import logging
 from collections import defaultdict
-from email.message import EmailMessage
 
 from sql.conditionals import Coalesce
 from sql.operators import Concat, Equal
 
-from trytond import backend, config
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields, sequence_ordered
 from trytond.model.exceptions import AccessError
 from trytond.exceptions import UserError
 from trytond.pool import Pool
 from trytond.pyson import Bool, Eval, If, PYSONEncoder
-from trytond.sendmail import send_message_transactional
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
@@ -747,25 +745,10 @@ def _is_monitor():
 
 
 def notify(users, label, model, records, description=None):
-    """Notify the users in the web client and by email when they have an
-    address"""
-    pool = Pool()
-    Model = pool.get(model)
-    done = set()
-    for user in users:
-        if not user or user.id in done:
-            continue
-        done.add(user.id)
-        Model.notify_user(
-            records, 'tryton-notification', label, description,
-            user=user.id)
-        if config.get('email', 'uri', default=None) and user.email:
-            msg = EmailMessage()
-            msg['From'] = config.get('email', 'from')
-            msg['To'] = user.email
-            msg['Subject'] = label
-            msg.set_content(description or label)
-            send_message_transactional(msg)
+    """Notify the users of records through their channels (res.user's
+    oa_notify: the web client, e-mail, and what other modules add)"""
+    Pool().get('res.user').oa_notify(
+        users, label, model, records, description=description)
 
 
 class ApprovalInstanceStep(SystemRecordMixin,
