@@ -62,7 +62,7 @@ def _bookings(company, users, rooms):
     from trytond.transaction import Transaction
     Booking = Pool().get('oa.meeting.booking')
     zone = tz.ZoneInfo(company.timezone) if company.timezone else tz.SERVER
-    today = dt.date.today()
+    today = dt.datetime.now(zone).date()  # the company's today
     for subject, code, login, days, hour, hours in BOOKINGS:
         user = users[login]
         start = dt.datetime.combine(

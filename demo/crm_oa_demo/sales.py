@@ -53,7 +53,7 @@ def _opportunities(customers, employee):
     Opportunity = pool.get('sale.opportunity')
     Stage = pool.get('crm.opportunity.stage')
     stages = Stage.search([], order=[('sequence', 'ASC'), ('id', 'ASC')])
-    today = dt.date.today()
+    today = pool.get('ir.date').today()
     deals = list(zip(customers, DEALS))
     opportunities = Opportunity.create([{
                 'party': customer.id, 'employee': employee.id,
@@ -71,7 +71,10 @@ def _opportunities(customers, employee):
 
 def _contact_records(customers, opportunities):
     from trytond.pool import Pool
-    Record = Pool().get('crm.contact_record')
+    pool = Pool()
+    Record = pool.get('crm.contact_record')
+    # the company's today (its timezone), as the work queues count it
+    today = pool.get('ir.date').today()
     now = dt.datetime.now().replace(microsecond=0)
     values = []
     for customer, opportunity, (
@@ -81,9 +84,9 @@ def _contact_records(customers, opportunities):
         if next_days is None:
             # as the form proposes it, kept within the week
             next_date = min(customer.crm_propose_next_contact(date.date()),
-                _end_of_week())
+                _end_of_week(today))
         else:
-            next_date = now.date() + dt.timedelta(days=next_days)
+            next_date = today + dt.timedelta(days=next_days)
         values.append({
                 'party': customer.id, 'opportunity': opportunity.id,
                 'type': type_, 'subject': subject, 'content': content,
@@ -93,6 +96,5 @@ def _contact_records(customers, opportunities):
     Record.create(values)
 
 
-def _end_of_week():
-    today = dt.date.today()
+def _end_of_week(today):
     return today + dt.timedelta(days=6 - today.weekday())
