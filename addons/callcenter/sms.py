@@ -4,7 +4,6 @@ notification channel of X2 and CRM-C5)"""
 import datetime as dt
 import json
 import logging
-import urllib.error
 import urllib.request
 
 import phonenumbers
@@ -112,6 +111,9 @@ class SMS(ModelSQL, ModelView):
         config = Configuration(1)
         if not config.sms_url:
             raise SMSError(gettext('callcenter.msg_sms_no_provider'))
+        # the queue task, the job and Retry may meet: the messages are
+        # locked before their state is read, so that none is sent twice
+        cls.lock(smss)
         sent, failed = [], []
         for sms in smss:
             if sms.state == 'sent':
@@ -147,7 +149,7 @@ class SMS(ModelSQL, ModelView):
 
     @classmethod
     def _write_outcome(cls, sent, failed):
-        "Write the outcome of a sending: one write per outcome"
+        "Write the outcome of a sending in one write call"
         now = dt.datetime.now()
         args = []
         for sms, reference in sent:
