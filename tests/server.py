@@ -1,13 +1,17 @@
 """A real trytond with sao and the demo data, for HTTP and browser tests.
 
-One server per test process: the first test that needs it builds a demo
-database (on the backend of TRYTOND_DATABASE_URI) with the demo generator
-and starts `trytond` on a free loopback port; it is stopped at exit."""
+One server per test process: the first test that needs it runs ./start.sh
+--reset (the demo database on the backend of TRYTOND_DATABASE_URI, its mail
+sink and trytond, with config/demo.conf as users get it) on free loopback
+ports; it is stopped at exit."""
 import atexit
 import base64
+import email
+import email.policy
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -32,69 +36,78 @@ def free_port():
 
 
 class DemoServer:
+    """The demo as ./start.sh serves it: the script itself is run, with
+    config/demo.conf; only the database (name, backend, directory) and the
+    ports differ"""
 
     def __init__(self, customers=40):
         self.tmp = Path(tempfile.mkdtemp(prefix='crm-e2e-'))
         self.uri = os.environ.get('TRYTOND_DATABASE_URI', 'sqlite://')
         self.database = f'e2e_{os.getpid()}'
         self.port = free_port()
+        self.mail_port = free_port()
         self.url = f'http://127.0.0.1:{self.port}/'
-        self.config = self.tmp / 'trytond.conf'
-        self.config.write_text(
-            "[database]\n"
-            f"uri = {self.uri}\n"
-            f"path = {self.tmp / 'db'}\n"
-            "language = zh_CN\n"
-            "list = False\n"
-            "[web]\n"
-            f"listen = 127.0.0.1:{self.port}\n"
-            f"root = {ROOT / '.sao'}\n"
-            "[session]\n"
-            "max_attempt = 1000\n"
-            "[password]\n"
-            "length = 8\n")
+        self.mail_dir = self.tmp / 'mail'
+        self.customers = customers
+        # the environment of the tests' process, less the test runner's
+        # settings of trytond (the server reads config/demo.conf only)
         self.env = {k: v for k, v in os.environ.items()
             if not k.startswith('TRYTOND_') and k not in {'DB_NAME', 'DB_CACHE'}}
-        self.env['TRYTOND_CONFIG'] = str(self.config)
+        self.env.update({
+                'HOST': '127.0.0.1', 'PORT': str(self.port),
+                'MAIL_PORT': str(self.mail_port), 'DB': self.database,
+                'CUSTOMERS': str(customers), 'VAR_DIR': str(self.tmp),
+                'DATABASE_URI': self.uri,
+                })
+        # and what start.sh exports for trytond, for the commands the tests
+        # run on the same database (crm-oa-demo, trytond-admin)
+        self.config = ROOT / 'config' / 'demo.conf'
+        self.env.update({
+                'TRYTOND_CONFIG': str(self.config),
+                'TRYTOND_DATABASE__URI': self.uri,
+                'TRYTOND_DATABASE__PATH': str(self.tmp / 'db'),
+                'TRYTOND_EMAIL__URI': f'smtp://127.0.0.1:{self.mail_port}',
+                })
         self.process = None
-        self.customers = customers
 
     def start(self):
-        result = subprocess.run(
-            [str(BIN / 'crm-oa-demo'), '-c', str(self.config),
-                '-d', self.database, '--customers', str(self.customers),
-                '--reset', '--password', PASSWORD],
-            env=self.env, capture_output=True, text=True)
-        if result.returncode:
-            raise RuntimeError(
-                "demo database failed:\n" + result.stdout + result.stderr)
-        self.log = open(self.tmp / 'trytond.log', 'w')
+        self.log = open(self.tmp / 'start.log', 'w')
         self.process = subprocess.Popen(
-            [str(BIN / 'trytond'), '-c', str(self.config),
-                '-d', self.database],
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
+            [str(ROOT / 'start.sh'), '--reset'], env=self.env, cwd=ROOT,
+            stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        deadline = time.monotonic() + 900
         while time.monotonic() < deadline:
             try:
                 with urllib.request.urlopen(self.url, timeout=2) as response:
                     if response.status == 200:
+                        self.check_backend()
                         return self
             except (urllib.error.URLError, ConnectionError, OSError):
                 if self.process.poll() is not None:
                     break
                 time.sleep(0.3)
-        raise RuntimeError("trytond did not start:\n"
-            + (self.tmp / 'trytond.log').read_text())
+        raise RuntimeError("./start.sh did not serve the demo:\n"
+            + (self.tmp / 'start.log').read_text())
+
+    def check_backend(self):
+        "The demo runs on the backend asked (the environment set it)"
+        sqlite_file = self.tmp / 'db' / f'{self.database}.sqlite'
+        if sqlite_file.exists() != self.uri.startswith('sqlite'):
+            raise RuntimeError(
+                f"the demo server does not run on {self.uri}")
 
     def stop(self):
+        if self.process and self.process.poll() is None:
+            # start.sh stops its mail sink and trytond on TERM
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
         if getattr(self, 'log', None):
             self.log.close()
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
         if self.uri.startswith('postgresql'):
             subprocess.run(
                 [str(BIN / 'python'), '-c',
@@ -107,6 +120,12 @@ class DemoServer:
                     str(self.config), self.database],
                 env=self.env, capture_output=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def mails(self):
+        "The messages the demo's mail sink received, oldest first"
+        return [email.message_from_bytes(p.read_bytes(),
+                policy=email.policy.default)
+            for p in sorted(self.mail_dir.glob('*.eml'))]
 
     # JSON-RPC, as sao speaks it
     def rpc(self, method, params, session=None):

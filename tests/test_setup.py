@@ -33,6 +33,23 @@ class SetupErrorsTestCase(unittest.TestCase):
         self.assertClearError(result, f"port {port} on 127.0.0.1 is already in use")
         self.assertIn(f"PORT={port + 1}", result.stderr)
 
+    def test_mail_port_in_use(self):
+        "start.sh refuses a busy port for its mail sink and suggests another"
+        with socket.socket() as busy:
+            busy.bind(('127.0.0.1', 0))
+            busy.listen()
+            port = busy.getsockname()[1]
+            with socket.socket() as free:
+                free.bind(('127.0.0.1', 0))
+                web = free.getsockname()[1]
+            env = dict(os.environ, HOST='127.0.0.1', PORT=str(web),
+                MAIL_PORT=str(port))
+            result = run(['./start.sh'], env)
+        self.assertClearError(result,
+            f"port {port} on 127.0.0.1 (the demo's mail sink) is already "
+            "in use")
+        self.assertIn(f"MAIL_PORT={port + 1}", result.stderr)
+
     def test_bad_port(self):
         "A port that is not a number is refused"
         result = run(['./start.sh'], dict(os.environ, PORT='80a'))
