@@ -118,6 +118,25 @@ class Opportunity(LeadMixin, metaclass=PoolMeta):
                     },
                 })
 
+    def get_rec_name(self, name):
+        "The number and the description: what a salesperson calls the deal"
+        name = super().get_rec_name(name)
+        if self.description:
+            name = f'{name} {self.description}'
+        return name
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        "Find a deal by its number, reference, description or customer"
+        _, operator, value = clause
+        bool_op = 'AND' if (operator.startswith('!')
+            or operator.startswith('not ')) else 'OR'
+        return [bool_op,
+            super().search_rec_name(name, clause),
+            ('description', operator, value),
+            ('party.rec_name', operator, value),
+            ]
+
     @classmethod
     def default_paused(cls):
         return False
