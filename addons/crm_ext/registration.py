@@ -15,7 +15,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, make_msgid, parseaddr
 
 from sql import Literal, Null
 from sql.operators import Exists
@@ -338,12 +338,21 @@ class Registration(DeletableStatesMixin, RecNameSearchMixin, RequesterMixin,
     @fields.depends('opportunity', 'customer', 'employee', 'amount',
         'currency', 'expected_close', 'products', 'project', 'program')
     def on_change_opportunity(self):
-        Opportunity = Pool().get('sale.opportunity')
+        pool = Pool()
+        Opportunity = pool.get('sale.opportunity')
+        Program = pool.get('crm.registration.program')
         if not self.opportunity or self.opportunity.id is None or (
                 self.opportunity.id < 0):
             return
         # read from the database: the client sends only the id
         opportunity = Opportunity(self.opportunity.id)
+        if not self.program:
+            # the vendor's program when only one covers the deal
+            programs = [p for p in Program.search([
+                        ('company', '=', opportunity.company.id),
+                        ]) if p.covers(opportunity)]
+            if len(programs) == 1:
+                self.program, = programs
         if opportunity.party:
             self.customer = opportunity.party
         if opportunity.employee:
@@ -646,8 +655,10 @@ class Registration(DeletableStatesMixin, RecNameSearchMixin, RequesterMixin,
         if program.cc_salesperson and salesperson and salesperson not in cc:
             cc.append(salesperson)
         msg = EmailMessage()
-        msg['From'] = formataddr((self.company.rec_name,
-                config.get('email', 'from')))
+        # [email] from may be a bare address or "Name <address>": the
+        # company's name goes with the address
+        _, sender = parseaddr(config.get('email', 'from'))
+        msg['From'] = formataddr((self.company.rec_name, sender))
         msg['To'] = ', '.join(to)
         if cc:
             msg['Cc'] = ', '.join(cc)

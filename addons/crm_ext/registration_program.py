@@ -276,6 +276,14 @@ class Program(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
             round=False)
         if amount < self.approval_threshold:
             return False
+        return self.covers(opportunity)
+
+    def covers(self, opportunity):
+        """Whether the program is the vendor's for the opportunity: same
+        company and a product of the program's categories (any opportunity
+        when it has none)"""
+        if opportunity.company != self.company:
+            return False
         if not self.categories:
             return True
         categories = set(self.category_ids())

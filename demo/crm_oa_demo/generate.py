@@ -21,6 +21,7 @@ from pathlib import Path
 from crm_oa_demo.office import setup_office
 from crm_oa_demo.opportunities import generate_opportunities
 from crm_oa_demo.sales import setup_sales
+from crm_oa_demo.vendors import setup_vendors
 
 MODULES = [
     'oa_workflow', 'crm_ext', 'callcenter', 'member_points', 'partner_portal']
@@ -541,6 +542,7 @@ def _populate(database, args, extras):
                 setup_office(company, users)
                 if demo_customer:
                     setup_sales(company, users)
+                setup_vendors(company)
             names_of_users = {l: u.name for l, u in users.items()}
             lock = (company.id, users['sales'].id) if demo_customer else None
         transaction.commit()

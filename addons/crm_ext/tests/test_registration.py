@@ -523,6 +523,27 @@ class RegistrationTestCase(unittest.TestCase):
         self.assertIn('xiaoli@example.com', recipients)
 
     @with_transaction()
+    def test_sender_with_a_name(self):
+        """[email] from may be "Name <address>", with Chinese in the name:
+        the message goes from the company's name at that address"""
+        from email.utils import parseaddr
+
+        from trytond.config import config
+        ns = self._setup(threshold=None)
+        old = config.get('email', 'from')
+        config.set('email', 'from', "CRM 演示 <crm@demo.example.cn>")
+        try:
+            with set_company(ns.company), as_user(ns, 'a'):
+                registration = self._registration(ns)
+                message, _ = registration.email_message()
+        finally:
+            config.set('email', 'from', old)
+        self.assertEqual(parseaddr(str(message['From'])),
+            (ns.company.rec_name, 'crm@demo.example.cn'))
+        # and it can be written on the wire
+        self.assertIn(b'crm@demo.example.cn', message.as_bytes())
+
+    @with_transaction()
     def test_access(self):
         "Salespeople see their own registrations; programs by consultants"
         pool = Pool()
