@@ -733,7 +733,11 @@ def main(argv=None):
     config.update_etc(args.config)
     import trytond.backend  # noqa: F401 after the configuration
     try:
-        state = database_state(args.database)
+        try:
+            state = database_state(args.database)
+        except trytond.backend.DatabaseOperationalError as exception:
+            raise SetupError(
+                f"cannot connect to the database server: {exception}")
         if state == 'data' and args.if_missing:
             print(f"Database '{args.database}' already exists: kept as it "
                 "is (./start.sh --reset recreates it).")
