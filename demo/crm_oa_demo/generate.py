@@ -564,6 +564,7 @@ def crm_columns(rnd, reference=None):
     from crm_ext.tools import name_key, pinyin_initials
     User = pool.get('res.user')
     Configuration = pool.get('crm.configuration')
+    Request = pool.get('crm.lock.request')
     Company = pool.get('company.company')
     Date = pool.get('ir.date')
     default_pool = Configuration(1).default_pool
@@ -577,8 +578,15 @@ def crm_columns(rnd, reference=None):
         quota = policy.get_quota(employee) if policy else None
         left = None
         if quota is not None:
-            left = max(quota - QUOTA_ROOM - Party._crm_used_quota(employee),
-                0)
+            # as the policy counts them: locked customers, pending requests
+            used = Party.search_count([
+                    ('owner', '=', employee.id),
+                    ('ownership_state', '=', 'locked'),
+                    ]) + Request.search_count([
+                    ('requester', '=', employee.id),
+                    ('state', '=', 'pending'),
+                    ])
+            left = max(quota - QUOTA_ROOM - used, 0)
         if left != 0:
             owners.append([employee.id, employee.department.id
                     if employee.department else None, user.id, left])

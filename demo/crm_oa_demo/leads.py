@@ -1,20 +1,27 @@
 """Leads of the demo (SPEC X5, CRM-D0): the salespeople's leads from
 various sources waiting for qualification (待认定), one lead of the
-website form still without a salesperson, and one discarded by the
-supervisor. Created through the product's paths: the website form
+website's contact form still without a salesperson, and one discarded by the
+supervisor. Created through the product's paths: the website forms
 (crm.lead.web_form.create_lead) and the salespeople's own entries."""
 import datetime as dt
 
-# (salesperson login or None, source code, days ago, company, contact,
-#  phone, e-mail, description)
+# The website's forms: name, salesperson login (None: the qualifiers assign
+# the leads)
+WEB_FORMS = [
+    ("官网「免费试用」表单", 'sales'),
+    ("官网「联系我们」表单", None),
+    ]
+# form index, days ago, company, contact, phone, e-mail, message
 WEB_LEADS = [
-    ('sales', 3, "苏州工业园区智联科技有限公司", "周经理", '+86 138 1234 5601',
+    (0, 3, "苏州工业园区智联科技有限公司", "周经理", '+86 138 1234 5601',
         'zhou@zhilian.example.cn', "咨询 CRM 系统报价，约 50 个用户"),
-    ('sales', 1, "无锡新宏达机械制造有限公司", "钱主管", '+86 139 0510 2233',
+    (0, 1, "无锡新宏达机械制造有限公司", "钱主管", '+86 139 0510 2233',
         None, "希望了解客户管理与呼叫中心的整体方案"),
-    (None, 0, "南通恒润物流有限公司", "孙女士", None,
+    (1, 0, "南通恒润物流有限公司", "孙女士", None,
         'sun@hengrun.example.cn', "司机调度与客户回访，想预约演示"),
     ]
+# salesperson login, source code, days ago, company, contact, phone,
+# e-mail, description
 MANUAL_LEADS = [
     ('sales', 'PHONE', 2, "杭州青禾教育科技有限公司", "吴老师",
         '+86 571 8890 1234', None, "电话咨询会员积分功能"),
@@ -31,7 +38,7 @@ DISCARDED = ('sales', 'ADS', 6, "合肥某某贸易商行", "李先生", '+86 13
 
 
 def setup_leads(company, users, reference):
-    "The website form, the leads and one discarded; returns the leads"
+    "The website forms, the leads and one discarded; returns the leads"
     from trytond.pool import Pool
     from trytond.transaction import Transaction
     pool = Pool()
@@ -39,26 +46,22 @@ def setup_leads(company, users, reference):
     Opportunity = pool.get('sale.opportunity')
     Date = pool.get('ir.date')
     today = Date.today()  # the company's today
-    sales = users['sales']
-    form = WebForm(name="官网「免费试用」表单", company=company,
-        source=reference.sources['WEB'], employee=sales.employee,
-        department=sales.employee.department)
-    form.save()
+    forms = WebForm.create([{
+                'name': name, 'company': company.id,
+                'source': reference.sources['WEB'],
+                'employee': users[login].employee.id if login else None,
+                'department': (users[login].employee.department.id
+                    if login else None),
+                } for name, login in WEB_FORMS])
     leads = []
-    for login, days, name, contact, phone, email, message in WEB_LEADS:
-        form.employee = users[login].employee if login else None
-        form.department = (form.employee.department
-            if form.employee else None)
-        lead = form.create_lead({'name': name, 'contact': contact,
+    for form, days, name, contact, phone, email, message in WEB_LEADS:
+        lead = forms[form].create_lead({'name': name, 'contact': contact,
                 'phone': phone or '', 'email': email or '',
                 'message': message}, '203.0.113.%d' % (len(leads) + 10))
         lead.start_date = today - dt.timedelta(days=days)
         lead.description = message
         lead.save()
         leads.append(lead)
-    form.employee = sales.employee
-    form.department = sales.employee.department
-    form.save()
 
     def manual(login, source, days, name, contact, phone, email, text):
         user = users[login]

@@ -194,7 +194,7 @@ def _vehicle_requests(company, users, vehicles, driver):
     office = users['office']
     with Transaction().set_user(office.id), Transaction().set_context(
             company=company.id, employee=office.employee.id):
-        requests = Request.browse(to_dispatch)
+        requests = Request.browse([r.id for r in to_dispatch])
         for request in requests:
             request.vehicle = vehicles[VEHICLES[0][0]]
             request.driver = driver

@@ -2,6 +2,7 @@
 provinces, the industries, sources and value classes a consultant would
 set up first. Created through the ORM; the bulk-made customers take their
 ids (see generate.crm_columns)."""
+from itertools import accumulate
 
 COUNTRY = ("中国", 'CN', 'CHN', '156')
 # ISO 3166-2:CN code, name, subdivision type
@@ -104,7 +105,7 @@ class Reference:
         self.classes = classes
         self._draws = {
             name: ([records[c] for c, _, _ in table],
-                [w for _, _, w in table])
+                list(accumulate(w for _, _, w in table)))
             for name, records, table in [
                 ('industry', industries, INDUSTRIES),
                 ('source', sources, SOURCES),
@@ -112,8 +113,8 @@ class Reference:
 
     def draw(self, name):
         "The id of an industry, source or value_class drawn by weight"
-        ids, weights = self._draws[name]
-        return self.random.choices(ids, weights)[0]
+        ids, cumulated = self._draws[name]
+        return self.random.choices(ids, cum_weights=cumulated)[0]
 
     def province(self, city):
         "The id of the province of the city, or None"
