@@ -1,6 +1,7 @@
 """The set-up commands answer wrong input with a clear message, not a
 traceback: port in use, database already there, Node.js missing."""
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -8,6 +9,9 @@ import unittest
 from pathlib import Path
 
 from tests.server import BIN, ROOT, get_server
+
+LOGINS = ['gm', 'manager', 'supervisor', 'sales', 'sales2', 'office', 'agent',
+    'consultant']
 
 
 def run(command, env=None):
@@ -82,10 +86,51 @@ class SetupErrorsTestCase(unittest.TestCase):
                 '-d', server.database, '--if-missing'], server.env)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("already exists: kept", result.stdout)
-        self.assertIn("supervisor", result.stdout)
+        # the logins with the people's names, as the first time
+        users = server.rpc('model.res.user.search_read', [
+                [('login', 'in', LOGINS)], 0, None, None, ['login', 'name'],
+                {}], server.login('admin'))
+        self.assertEqual(len(users), len(LOGINS))
+        for user in users:
+            with self.subTest(login=user['login']):
+                self.assertRegex(result.stdout, r'\n  %s +\S+ \(%s\)\n' % (
+                        re.escape(user['login']), re.escape(user['name'])))
         # and the server still answers with the demo data
         session = server.login('sales')
         self.assertTrue(session[1])
+
+    @unittest.skipUnless(
+        os.environ.get('TRYTOND_DATABASE_URI', '').startswith('postgresql'),
+        "createdb is the PostgreSQL step of the README")
+    def test_empty_database_is_filled(self):
+        """An empty database made beforehand (README: createdb crm) is
+        filled by the demo generator; once filled it is refused"""
+        server = get_server()
+        name = f'empty_{os.getpid()}'
+
+        def database(action):
+            "Create or drop the database as the server's configuration says"
+            result = run([str(BIN / 'python'), '-c',
+                    'import sys; from trytond.config import config; '
+                    'config.update_etc(sys.argv[1]); '
+                    'from trytond import backend; '
+                    'db = backend.Database().connect(); '
+                    'c = db.get_connection(autocommit=True); '
+                    f'db.{action}(c, sys.argv[2])',
+                    str(server.config), name], server.env)
+            self.assertEqual(result.returncode, 0, result.stderr)
+        database('create')
+        try:
+            command = [str(BIN / 'crm-oa-demo'), '-c', str(server.config),
+                '-d', name, '--customers', '0']
+            result = run(command, server.env)
+            self.assertEqual(result.returncode, 0,
+                result.stdout + result.stderr)
+            self.assertIn("Logins", result.stdout)
+            self.assertClearError(run(command, server.env),
+                f"Database '{name}' already exists. Use --reset")
+        finally:
+            database('drop')
 
     def test_missing_configuration(self):
         result = run([str(BIN / 'crm-oa-demo'), '-c', '/nonexistent.conf'])

@@ -3,10 +3,20 @@
     crm-oa-demo -c config/demo.conf -d demo --customers 300
 
 The organization (company, departments, supervisor chain, one login per
-role), the office data (office.py: rooms and bookings, vehicles, supplies)
+role), the CRM reference data (reference.py: provinces, industries, sources,
+value classes), the leads (leads.py), the members (members.py: tiers,
+points, a redemption), the office data (office.py: rooms and bookings,
+vehicles and their documents, vehicle requests, supplies and requisitions)
 and the salesperson's deals (sales.py: opportunities, contact records) are
-created through the ORM; customers are created set-based (see bulk.py), so
-``--customers 1000000`` takes minutes on PostgreSQL."""
+created through the ORM; customers, with their ownership history, are
+created set-based (see bulk.py), so ``--customers 1000000`` takes minutes
+on PostgreSQL. No salesperson gets more locked customers than their lock
+quota less QUOTA_ROOM. All dates are counted from the company's today
+(Asia/Shanghai). With ``--customers 0`` (the benchmarks, which load their
+own data) no customers are generated, nor leads nor members.
+
+An existing empty database (e.g. made by ``createdb``) is filled; one with
+tables is kept (``--if-missing``) or refused unless ``--reset``."""
 import argparse
 import datetime as dt
 import logging
@@ -18,8 +28,11 @@ import sys
 import time
 from pathlib import Path
 
+from crm_oa_demo.leads import setup_leads
+from crm_oa_demo.members import setup_members
 from crm_oa_demo.office import setup_office
 from crm_oa_demo.opportunities import generate_opportunities
+from crm_oa_demo.reference import setup_reference
 from crm_oa_demo.sales import setup_sales
 from crm_oa_demo.vendors import setup_vendors
 
@@ -83,21 +96,70 @@ def _admin_command():
     return [str(path)] if path.exists() else ['trytond-admin']
 
 
-def database_exists(name):
+def database_state(name):
+    """None when the database does not exist, 'empty' when it has no table
+    (e.g. just made by createdb), 'data' otherwise"""
     from trytond import backend
     from trytond.config import config
     if backend.name == 'sqlite':
-        return (Path(config.get('database', 'path'))
-            / f'{name}.sqlite').exists()
-    database = backend.Database().connect()
+        path = Path(config.get('database', 'path')) / f'{name}.sqlite'
+        if not path.exists():
+            return None
+        if not path.stat().st_size:
+            return 'empty'
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' LIMIT 1"
+    else:
+        database = backend.Database().connect()
+        connection = database.get_connection(autocommit=True)
+        try:
+            cursor = connection.cursor()
+            cursor.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if not cursor.fetchone():
+                return None
+        finally:
+            database.put_connection(connection)
+        query = ("SELECT 1 FROM information_schema.tables "
+            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
+            "LIMIT 1")
+    database = backend.Database(name).connect()
     connection = database.get_connection(autocommit=True)
     try:
         cursor = connection.cursor()
-        cursor.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-        return bool(cursor.fetchone())
+        cursor.execute(query)
+        return 'data' if cursor.fetchone() else 'empty'
     finally:
         database.put_connection(connection)
+        if backend.name == 'postgresql':
+            database.close()
+
+
+def read_user_names(name):
+    """{login: name} of the demo logins in an existing database (empty when
+    they cannot be read, e.g. it is not a demo database)"""
+    import sqlite3
+    from sql import Flavor, Table
+    from trytond import backend
+    Flavor.set(backend.Database.flavor)  # as a transaction sets it
+    errors = (sqlite3.Error,)
+    if backend.name == 'postgresql':
+        import psycopg
+        errors += (psycopg.Error,)
+    database = backend.Database(name).connect()
+    connection = database.get_connection()
+    try:
+        cursor = connection.cursor()
+        user = Table('res_user')
+        cursor.execute(*user.select(user.login, user.name,
+                where=user.login.in_([r[0] for r in ROLES])))
+        return {login: name for login, name in cursor if name}
+    except errors:
+        return {}
+    finally:
+        connection.rollback()
+        database.put_connection(connection)
+        if backend.name == 'postgresql':
+            database.close()
 
 
 def create_database(name):
@@ -186,6 +248,11 @@ class Names:
 
     def company_names(self, count):
         "`count` distinct company names: city + district + brand + suffix"
+        for name, _ in self.companies(count):
+            yield name
+
+    def companies(self, count):
+        "`count` distinct (company name, city of the company)"
         c, d, p, s = (len(self.cities), len(self.districts),
             len(self.prefixes), len(self.suffixes))
         space = c * d * p * s
@@ -194,10 +261,12 @@ class Names:
             index, si = divmod(index, s)
             index, pi = divmod(index, p)
             ci, di = divmod(index, d)
-            yield (f"{self.cities[ci]}{self.districts[di]}"
-                f"{self.prefixes[pi]}{self.suffixes[si]}")
+            city = self.cities[ci]
+            yield (f"{city}{self.districts[di]}"
+                f"{self.prefixes[pi]}{self.suffixes[si]}", city)
         for n in range(space, count):
-            yield f"{self.cities[n % c]}{self.prefixes[n % p]}第{n}分公司"
+            city = self.cities[n % c]
+            yield f"{city}{self.prefixes[n % p]}第{n}分公司", city
 
     def mobile(self):
         "A valid mainland mobile number as (international, E.164)"
@@ -394,8 +463,10 @@ def request_demo_lock(database, company_id, user_id, party_id):
             return
 
 
-def generate_customers(names, count):
-    "Customers with a contact person, phones, e-mail and an address"
+def generate_customers(names, count, reference=None):
+    """Customers with a contact person, phones, e-mail and an address; with
+    crm_ext, their CRM columns (crm_columns) and the ownership history of
+    the locked ones"""
     from crm_oa_demo.bulk import analyze, insert_rows, next_ids
     from trytond.pool import Pool
     pool = Pool()
@@ -407,23 +478,28 @@ def generate_customers(names, count):
     number = sequence.number_next
     prefix = sequence.prefix or ''
     first = next_ids('party_party', count)
-    company_names = names.company_names(count)
+    companies = names.companies(count)
+    cities = []
     rnd = names.random
     columns = ['id', 'active', 'code', 'code_alnum', 'code_digit', 'name']
-    crm = crm_columns(rnd)
+    crm = crm_columns(rnd, reference)
     if crm:
         columns += crm['columns']
 
     def parties():
         for i in range(count):
             code = f'{prefix}{number + i}'
-            name = next(company_names)
+            name, city = next(companies)
+            cities.append(city)
             row = (first + i, True, code, code, number + i, name)
             if crm:
-                row += crm['values'](name)
+                row += crm['values'](first + i, name, city)
             yield row
     insert_rows('party_party', columns, parties())
     Sequence.write([sequence], {'number_next': number + count})
+    if crm and crm['history']:
+        insert_rows('crm_ownership_history', crm['history_columns'],
+            crm['history'])
 
     first_mechanism = next_ids('party_contact_mechanism', 3 * count)
 
@@ -445,39 +521,83 @@ def generate_customers(names, count):
         mechanisms())
 
     first_address = next_ids('party_address', count)
+    country = reference.country if reference else None
 
     def addresses():
         for i in range(count):
-            city = rnd.choice(names.cities)
             street = (f'{rnd.choice(names.districts)}区'
                 f'{rnd.choice(names.streets)}{rnd.randrange(1, 999)}号')
-            yield (first_address + i, True, first + i, city, street,
-                f'{rnd.randrange(100000, 999999)}', 10)
+            yield (first_address + i, True, first + i, cities[i], street,
+                f'{rnd.randrange(100000, 999999)}', 10, country,
+                reference.province(cities[i]) if reference else None)
     insert_rows('party_address',
         ['id', 'active', 'party', 'city', 'street_unstructured',
-            'postal_code', 'sequence'],
+            'postal_code', 'sequence', 'country', 'subdivision'],
         addresses())
-    analyze('party_party', 'party_contact_mechanism', 'party_address')
+    tables = ['party_party', 'party_contact_mechanism', 'party_address']
+    if crm:
+        tables.append('crm_ownership_history')
+    analyze(*tables)
     return count
 
 
-def crm_columns(rnd):
+# Locked customers the generator leaves below each salesperson's quota, so
+# that they can still claim and create customers in the demo
+QUOTA_ROOM = 10
+LOCKED_SHARE = 0.35
+
+
+def crm_columns(rnd, reference=None):
     """The CRM data of generated customers, when crm_ext provides it:
-    about a third locked by the salespeople, the rest in the open pool."""
+    about a third locked by the salespeople (never more than their lock
+    quota less QUOTA_ROOM), the rest in the open pool; the value class,
+    industry, source and province (with the reference data); the
+    ownership history of the locked ones (in 'history', to insert after
+    the customers)."""
+    from trytond.i18n import gettext
     from trytond.pool import Pool
+    from trytond.tools import timezone as tz
+    from trytond.transaction import Transaction
     pool = Pool()
     Party = pool.get('party.party')
     if 'ownership_state' not in Party._fields:
         return None
     from crm_ext.tools import name_key, pinyin_initials
     User = pool.get('res.user')
-    owners = [(u.employee.id, u.employee.department.id
-            if u.employee.department else None)
-        for u in User.search([
-                ('login', 'in', ['sales', 'sales2', 'supervisor'])])]
-    today = dt.date.today()
+    Configuration = pool.get('crm.configuration')
+    Request = pool.get('crm.lock.request')
+    Company = pool.get('company.company')
+    Date = pool.get('ir.date')
+    default_pool = Configuration(1).default_pool
+    policy = default_pool.policy if default_pool else None
+    # [employee, department, user, locks left (None: no limit)]
+    owners = []
+    for user in User.search([
+                ('login', 'in', ['sales', 'sales2', 'supervisor']),
+                ], order=[('id', 'ASC')]):
+        employee = user.employee
+        quota = policy.get_quota(employee) if policy else None
+        left = None
+        if quota is not None:
+            # as the policy counts them: locked customers, pending requests
+            used = Party.search_count([
+                    ('owner', '=', employee.id),
+                    ('ownership_state', '=', 'locked'),
+                    ]) + Request.search_count([
+                    ('requester', '=', employee.id),
+                    ('state', '=', 'pending'),
+                    ])
+            left = max(quota - QUOTA_ROOM - used, 0)
+        if left != 0:
+            owners.append([employee.id, employee.department.id
+                    if employee.department else None, user.id, left])
+    company = Company(Transaction().context['company'])
+    zone = tz.ZoneInfo(company.timezone) if company.timezone else tz.SERVER
+    today = Date.today()  # the company's today
+    reason = gettext('crm_ext.msg_history_created')
     statuses = ['prospect', 'intent', 'customer']
     initials = {}
+    history = []
 
     def fast_initials(name):
         # names are city + district + brand + suffix: cache by 4-char chunks
@@ -489,22 +609,47 @@ def crm_columns(rnd):
             out.append(initials[part])
         return ''.join(out) or None
 
-    def values(name):
+    def locked_at(day):
+        "A time of the working day, in UTC as Tryton stores timestamps"
+        local = dt.datetime.combine(day,
+            dt.time(rnd.randrange(9, 18), rnd.randrange(60)), tzinfo=zone)
+        return local.astimezone(tz.UTC).replace(tzinfo=None)
+
+    def values(party_id, name, city):
         status = rnd.choice(statuses)
         contact = (today - dt.timedelta(days=rnd.randrange(0, 120))
             if rnd.random() < 0.7 else None)
-        if owners and rnd.random() < 0.35:
-            owner, department = rnd.choice(owners)
+        if reference:
+            extra = (reference.draw('value_class'),
+                reference.draw('industry'), reference.draw('source'),
+                reference.province(city), city)
+        else:
+            extra = (None, None, None, None, city)
+        if owners and rnd.random() < LOCKED_SHARE:
+            index = rnd.randrange(len(owners))
+            owner = owners[index]
+            employee, department, user, left = owner
+            if left is not None:
+                owner[3] -= 1
+                if owner[3] <= 0:
+                    del owners[index]
+            lock_date = today - dt.timedelta(days=rnd.randrange(0, 60))
+            history.append((party_id, locked_at(lock_date), 'create',
+                    employee, user, reason))
             return ('organization', status, name_key(name),
-                fast_initials(name), 'locked', owner, department,
-                today - dt.timedelta(days=rnd.randrange(0, 60)), contact)
+                fast_initials(name), 'locked', employee, department,
+                lock_date, contact) + extra
         return ('organization', status, name_key(name), fast_initials(name),
-            'open', None, None, None, contact)
+            'open', None, None, None, contact) + extra
     return {
         'columns': ['crm_type', 'crm_status', 'crm_name_key', 'crm_initials',
             'ownership_state', 'owner', 'owner_department', 'lock_date',
-            'last_contact_date'],
+            'last_contact_date', 'value_class', 'industry', 'source',
+            'subdivision', 'city'],
         'values': values,
+        'history_columns': ['party', 'date', 'action', 'to_employee', 'user',
+            'reason'],
+        'history': history,
         }
 
 
@@ -524,22 +669,32 @@ def populate(database, args):
 
 
 def _populate(database, args, extras):
+    """The demo data in one transaction; what may ask for row locks (and so
+    re-run the transaction) comes before the bulk-made customers"""
     from trytond.transaction import Transaction
     names = Names(args.seed)
     with Transaction().start(
             database, 0, readonly=False, **extras) as transaction:
         with transaction.set_context(language='zh_CN'):
+            complete_config_wizard()
             company, users = setup_organization(names, args.password)
             setup_approvals(company, users)
             with transaction.set_context(company=company.id):
                 demo_customer = setup_ownership(company, users)
             with transaction.set_context(company=company.id):
+                reference = None
+                if demo_customer:
+                    reference = setup_reference(names.random)
+                    describe_demo_customer(demo_customer, reference)
+                if demo_customer and args.customers:
+                    setup_leads(company, users, reference)
+                    setup_members(company, users, reference)
+                setup_office(company, users)
                 started = time.monotonic()
-                generate_customers(names, args.customers)
+                generate_customers(names, args.customers, reference)
                 if demo_customer:
                     generate_opportunities(names.random)
                 elapsed = time.monotonic() - started
-                setup_office(company, users)
                 if demo_customer:
                     setup_sales(company, users)
                 setup_vendors(company)
@@ -549,6 +704,29 @@ def _populate(database, args, extras):
     if lock:
         request_demo_lock(database, *lock, demo_customer)
     return names_of_users, elapsed
+
+
+def complete_config_wizard():
+    """Mark the module configuration wizard done, as the administrator
+    going through it would: the demo made the company and the users, so
+    admin's first login opens the menu, not the wizard"""
+    from trytond.pool import Pool
+    Item = Pool().get('ir.module.config_wizard.item')
+    Item.write(Item.search([('state', '=', 'open')]), {'state': 'done'})
+
+
+def describe_demo_customer(party_id, reference):
+    "The value class, industry, source and province of the demo customer"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    Party = Pool().get('party.party')
+    with Transaction().set_context(_skip_warnings=True):
+        Party.write([Party(party_id)], {
+                'city': '杭州', 'subdivision': reference.province('杭州'),
+                'industry': reference.industries['IT'],
+                'value_class': reference.classes['B'],
+                'source': reference.sources['EXPO'],
+                })
 
 
 def main(argv=None):
@@ -565,19 +743,25 @@ def main(argv=None):
     config.update_etc(args.config)
     import trytond.backend  # noqa: F401 after the configuration
     try:
-        exists = database_exists(args.database)
-        if exists and args.if_missing:
+        try:
+            state = database_state(args.database)
+        except trytond.backend.DatabaseOperationalError as exception:
+            raise SetupError(
+                f"cannot connect to the database server: {exception}")
+        if state == 'data' and args.if_missing:
             print(f"Database '{args.database}' already exists: kept as it "
                 "is (./start.sh --reset recreates it).")
-            print_logins(args.password)
+            print_logins(args.password, read_user_names(args.database))
             return 0
-        if exists and not args.reset:
+        if state == 'data' and not args.reset:
             raise SetupError(
                 f"Database '{args.database}' already exists. Use --reset to "
                 "drop and recreate it, or choose another name with -d.")
-        if exists:
+        if state == 'data':
             drop_database(args.database)
-        create_database(args.database)
+        if state != 'empty':
+            # an empty database (e.g. made by createdb) is used as it is
+            create_database(args.database)
         print(f"Installing the modules into '{args.database}' "
             "(about a minute)...", flush=True)
         install(args.config, args.database, args.password)

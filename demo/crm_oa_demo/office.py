@@ -1,8 +1,11 @@
 """Office administration demo data (SPEC X5, OA-E, OA-F, OA-G): meeting
-rooms with the next days' bookings, vehicles with a driver, office supplies
-in stock. Created through the ORM as the office administrator, so that the
-rooms' availability, the vehicle register and the supplies stock show real
-content in the web client."""
+rooms with the next days' bookings, vehicles with a driver, their insurance
+policies and annual inspections (some expiring soon: the reminders are
+sent), vehicle requests waiting for dispatch, office supplies in stock and
+requisitions waiting for the office administrator's approval. Created
+through the ORM as the users who do it, so that the rooms' availability, the
+vehicle register, the dispatch queue and the supplies show real content in
+the web client. Every date is counted from the company's today."""
 import datetime as dt
 from decimal import Decimal
 
@@ -31,18 +34,53 @@ ITEMS = [
     ("笔记本", 'NOTE', "本", 10, 30, '8.00'),
     ("订书钉", 'STAPLE', "盒", 5, 4, '3.00'),
     ]
+# plate, kind, insurer, policy number, expiry in days from today, premium
+INSURANCES = [
+    ("沪A·D6201", 'compulsory', "中国人保财险", 'PDZA2025310100001234', 12,
+        '950.00'),
+    ("沪A·D6201", 'commercial', "中国人保财险", 'PDAA2025310100005678', 12,
+        '4860.00'),
+    ("沪B·53K88", 'compulsory', "平安产险", 'PA1231000202500098765', 210,
+        '950.00'),
+    ("沪B·53K88", 'commercial', "平安产险", 'PA1231000202500098766', 210,
+        '3920.00'),
+    ]
+# plate, valid until in days from today, station, cost
+INSPECTIONS = [
+    ("沪A·D6201", 160, "上海浦东机动车检测站", '360.00'),
+    ("沪B·53K88", 25, "上海闵行机动车检测站", '360.00'),
+    ]
+# requester login, destination, purpose, passengers, days from today,
+# hour (local), hours, dispatched
+VEHICLE_REQUESTS = [
+    ('sales', "苏州工业园区 客户现场", "智联科技方案演示，携带演示设备", 2, 1, 9, 8,
+        False),
+    ('supervisor', "浦东国际机场", "接送来访客户", 3, 2, 14, 3, True),
+    ]
+# requester login, purpose, [(item code, quantity)], approved
+REQUISITIONS = [
+    ('sales', "客户拜访资料打印", [('A4', 2), ('PEN', 5)], False),
+    ('sales2', "新员工入职", [('NOTE', 2), ('PEN', 2)], False),
+    ('supervisor', "销售一组季度办公用品", [('A4', 5), ('NOTE', 3)], True),
+    ]
 
 
 def setup_office(company, users):
-    "Rooms, bookings, vehicles, a driver and supplies of the demo"
+    """Rooms, bookings, vehicles with their documents, a driver, vehicle
+    requests, supplies and requisitions of the demo"""
     from trytond.transaction import Transaction
     office = users['office']
     with Transaction().set_user(office.id), Transaction().set_context(
             company=company.id, employee=office.employee.id):
         rooms = _rooms()
-        _vehicles(users)
-        _supplies()
+        vehicles, driver = _vehicles(users)
+        _vehicle_documents(vehicles)
+        items = _supplies()
     _bookings(company, users, rooms)
+    _vehicle_requests(company, users, vehicles, driver)
+    _requisitions(company, users, items)
+    with Transaction().set_context(company=company.id):
+        _remind_vehicles()
 
 
 def _rooms():
@@ -86,14 +124,126 @@ def _vehicles(users):
     pool = Pool()
     Vehicle = pool.get('oa.vehicle')
     Driver = pool.get('oa.vehicle.driver')
-    Vehicle.create([{
+    vehicles = Vehicle.create([{
                 'plate': plate, 'vehicle_model': model, 'seats': seats,
                 'initial_odometer': odometer,
                 'responsible': users['office'].id}
             for plate, model, seats, odometer in VEHICLES])
-    Driver.create([{
+    driver, = Driver.create([{
                 'employee': users['agent'].employee.id,
                 'license_class': 'B2', 'phone': '13916820731'}])
+    return {v.plate: v for v in vehicles}, driver
+
+
+def _vehicle_documents(vehicles):
+    """The insurance policies (one year) and the annual inspections, some
+    expiring within the reminder days"""
+    from trytond.pool import Pool
+    pool = Pool()
+    Insurance = pool.get('oa.vehicle.insurance')
+    Inspection = pool.get('oa.vehicle.inspection')
+    today = pool.get('ir.date').today()  # the company's today
+    Insurance.create([{
+                'vehicle': vehicles[plate].id, 'kind': kind,
+                'insurer': insurer, 'policy_number': number,
+                'start_date': today + dt.timedelta(days=days - 365),
+                'end_date': today + dt.timedelta(days=days),
+                'premium': Decimal(premium)}
+            for plate, kind, insurer, number, days, premium in INSURANCES])
+    Inspection.create([{
+                'vehicle': vehicles[plate].id,
+                'date': today + dt.timedelta(days=days - 365),
+                'expiry_date': today + dt.timedelta(days=days),
+                'station': station, 'result': 'passed',
+                'cost': Decimal(cost)}
+            for plate, days, station, cost in INSPECTIONS])
+
+
+def _remind_vehicles():
+    """The daily reminder job, run once: the office administrator has the
+    notifications of the documents expiring soon"""
+    from trytond.pool import Pool
+    Pool().get('oa.vehicle').cron_remind()
+
+
+def _vehicle_requests(company, users, vehicles, driver):
+    """The requests of the salespeople (approved at once: no approval flow
+    applies to them), one of them dispatched by the office administrator"""
+    from trytond.pool import Pool
+    from trytond.tools import timezone as tz
+    from trytond.transaction import Transaction
+    Request = Pool().get('oa.vehicle.request')
+    zone = tz.ZoneInfo(company.timezone) if company.timezone else tz.SERVER
+    today = dt.datetime.now(zone).date()  # the company's today
+    to_dispatch = []
+    for (login, destination, purpose, passengers, days, hour, hours,
+            dispatched) in VEHICLE_REQUESTS:
+        user = users[login]
+        start = dt.datetime.combine(
+            today + dt.timedelta(days=days), dt.time(hour), tzinfo=zone
+            ).astimezone(tz.UTC).replace(tzinfo=None)
+        with Transaction().set_user(user.id), Transaction().set_context(
+                company=company.id, employee=user.employee.id):
+            request, = Request.create([{
+                        'destination': destination, 'purpose': purpose,
+                        'passengers': passengers, 'start': start,
+                        'end': start + dt.timedelta(hours=hours)}])
+            Request.submit([request])
+        if dispatched:
+            to_dispatch.append(request)
+    office = users['office']
+    with Transaction().set_user(office.id), Transaction().set_context(
+            company=company.id, employee=office.employee.id):
+        requests = Request.browse([r.id for r in to_dispatch])
+        for request in requests:
+            request.vehicle = vehicles[VEHICLES[0][0]]
+            request.driver = driver
+            request.dispatch_note = "请提前 30 分钟到达"
+        Request.save(requests)
+        Request.dispatch(requests)
+
+
+def _requisitions(company, users, items):
+    """The flow of the requisitions (the office administrator approves),
+    requisitions waiting for it and one approved: its items are issued"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    pool = Pool()
+    Flow = pool.get('oa.approval.flow')
+    Step = pool.get('oa.approval.flow.step')
+    Requisition = pool.get('oa.supply.requisition')
+    Task = pool.get('oa.approval.task')
+    Group = pool.get('res.group')
+    ModelData = pool.get('ir.model.data')
+    Flow(name="办公用品领用审批", model='oa.supply.requisition',
+        steps=[Step(name="行政审批", sequence=10, approver_type='group',
+                group=Group(ModelData.get_id(
+                        'oa_workflow', 'group_office_admin')),
+                mode='any')]).save()
+    approved = []
+    for login, purpose, lines, approve in REQUISITIONS:
+        user = users[login]
+        with Transaction().set_user(user.id), Transaction().set_context(
+                company=company.id, employee=user.employee.id):
+            requisition, = Requisition.create([{
+                        'purpose': purpose,
+                        'lines': [('create', [{
+                                        'item': items[code].id,
+                                        'quantity': quantity}
+                                    for code, quantity in lines])],
+                        }])
+            Requisition.request([requisition])
+        if approve:
+            approved.append(requisition)
+    office = users['office']
+    with Transaction().set_user(office.id), Transaction().set_context(
+            company=company.id, employee=office.employee.id):
+        tasks = Task.search([
+                ('document', 'in', [str(r) for r in approved]),
+                ('user', '=', office.id),
+                ('state', '=', 'pending'),
+                ])
+        Task.approve(tasks)
 
 
 def _supplies():
@@ -111,3 +261,4 @@ def _supplies():
                 'unit_price': Decimal(price)}
             for item, (_, _, _, _, quantity, price) in zip(items, ITEMS)])
     Move.post(moves)
+    return {i.code: i for i in items}

@@ -41,8 +41,8 @@ def generate_opportunities(rnd):
     number = sequence.number_next
     prefix = sequence.prefix or ''
     first = next_ids('sale_opportunity', len(owned))
-    now = dt.datetime.now().replace(microsecond=0)
-    today = now.date()
+    now = dt.datetime.now().replace(microsecond=0)  # UTC, as stored
+    today = pool.get('ir.date').today()  # the company's today
     deals, history = [], []
     for i, (party_id, name, owner, department) in enumerate(owned):
         reached = rnd.randrange(len(stages))
@@ -57,7 +57,7 @@ def generate_opportunities(rnd):
         stage = stages[reached]
         deals.append((first + i, f'{prefix}{number + i}', company.id,
                 company.currency.id, owner, department, 'opportunity',
-                starts[0].date(),
+                today - dt.timedelta(days=sum(spent)),
                 today + dt.timedelta(days=rnd.randrange(15, 120)),
                 stage.probability, stage.id, starts[-1], False, 'manual',
                 Decimal(rnd.randrange(10, 500) * 1000), party_id,

@@ -83,8 +83,8 @@ def _contact_records(customers, opportunities):
         date = now - dt.timedelta(days=days)
         if next_days is None:
             # as the form proposes it, kept within the week
-            next_date = min(customer.crm_propose_next_contact(date.date()),
-                _end_of_week(today))
+            next_date = min(customer.crm_propose_next_contact(
+                    today - dt.timedelta(days=days)), _end_of_week(today))
         else:
             next_date = today + dt.timedelta(days=next_days)
         values.append({
