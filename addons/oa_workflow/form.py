@@ -32,8 +32,10 @@ class FormType(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     flow = fields.Many2One(
         'oa.approval.flow', "Approval Flow", ondelete='RESTRICT',
         domain=[('model', '=', 'oa.form')],
-        help="The flow used for the forms of this type; when empty, the "
-        "first flow for custom forms whose condition matches.")
+        help="The flow used for the forms of this type, before any other "
+        "(its condition still applies); when empty, the first flow, in "
+        "the flows' order, that names this form type and whose condition "
+        "matches.")
 
 
 class FormField(DictSchemaMixin, sequence_ordered(), ModelSQL, ModelView):
@@ -174,9 +176,26 @@ class Form(RecNameSearchMixin, RequesterMixin, ApprovalMixin, ModelSQL,
 
     # Approval hooks
     def approval_flows(self):
-        if self.form_type.flow:
-            return [self.form_type.flow]
-        return super().approval_flows()
+        "The form type's flow, or the flows naming the form type"
+        if not self.form_type:
+            return []
+        flow = self.form_type.flow
+        if flow and flow.active:
+            return [flow]
+        return [f for f in super().approval_flows()
+            if self.form_type.id in f.definition()['form_types']]
+
+    @fields.depends('form_type', 'company', 'requester', 'employee', 'data',
+        'subject', 'date', 'approval_state')
+    def on_change_with_approval_preview_flow(self, name=None):
+        name = 'approval_preview_flow'
+        return self.get_approval_preview([self], [name])[name][self.id]
+
+    @fields.depends('form_type', 'company', 'requester', 'employee', 'data',
+        'subject', 'date', 'approval_state')
+    def on_change_with_approval_preview(self, name=None):
+        name = 'approval_preview'
+        return self.get_approval_preview([self], [name])[name][self.id]
 
     @classmethod
     def approval_check_submit(cls, forms):
