@@ -274,10 +274,9 @@ class Booking(DeletableStatesMixin, RecNameSearchMixin, BtreeGistMixin,
 
     # Time display in the company's timezone (datetimes are stored in UTC)
     def _timezone(self):
-        company = self.company or (self.room and self.room.company)
-        if company and company.timezone:
-            return tz.ZoneInfo(company.timezone)
-        return tz.SERVER
+        Date = Pool().get('ir.date')
+        return Date.company_timezone(
+            self.company or (self.room and self.room.company) or None)
 
     def _local(self, value):
         return value.replace(tzinfo=tz.UTC).astimezone(self._timezone())
