@@ -457,6 +457,11 @@ class ApprovalFlow(FlowDefinitionMixin, DeactivableMixin,
     def default_skip_same_approver(cls):
         return False
 
+    @fields.depends('model', 'form_types')
+    def on_change_model(self):
+        if self.model != 'oa.form':
+            self.form_types = []
+
     @classmethod
     def validate(cls, flows):
         super().validate(flows)

@@ -126,9 +126,11 @@ class Form(RecNameSearchMixin, RequesterMixin, ApprovalMixin, ModelSQL,
 
     @fields.depends('form_type', 'data')
     def on_change_form_type(self):
-        if self.form_type and self.data:
-            names = {f.name for f in self.form_type.fields_}
-            self.data = {k: v for k, v in self.data.items() if k in names}
+        "Show every field of the form type, keeping the values it has"
+        if self.form_type:
+            data = self.data or {}
+            self.data = {
+                f.name: data.get(f.name) for f in self.form_type.fields_}
 
     @classmethod
     def _text_of(cls, form_type_id, data):

@@ -258,3 +258,22 @@ class FlowChoiceTestCase(unittest.TestCase):
                 [users['lead']])
             # once submitted, the instance tells the route
             self.assertIsNone(Form(big.id).approval_preview_flow)
+
+    @with_transaction()
+    def test_form_type_shows_its_fields(self):
+        """Choosing the form type shows every field of the type to fill,
+        keeping the values of the fields it has"""
+        pool = Pool()
+        Form = pool.get('oa.form')
+        FormField = pool.get('oa.form.field')
+        company, users, flow, trip, purchase = setup_trip()
+        with set_company(company):
+            FormField.create([{
+                        'form_type': trip.id, 'name': 'destination',
+                        'string': "目的地", 'type_': 'char', 'sequence': 1,
+                        }])
+            form = Form(data={'amount': Decimal(800), 'other': "x"})
+            form.form_type = trip
+            form.on_change_form_type()
+            self.assertEqual(form.data,
+                {'destination': None, 'amount': Decimal(800)})
