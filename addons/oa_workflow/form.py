@@ -63,6 +63,9 @@ class FormField(DictSchemaMixin, sequence_ordered(), ModelSQL, ModelView):
             if key['type'] == 'text':
                 # the clients have no multi-line widget for dictionaries
                 key['type'] = 'char'
+            # the clients order the fields by sequence only: the order of
+            # the form type's list (sequence, then creation) as one number
+            key['sequence'] = (key['sequence'] or 0) * 2 ** 24 + key['id']
         return keys
 
     @classmethod
