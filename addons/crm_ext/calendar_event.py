@@ -1,7 +1,6 @@
 # This file is part of the crm_ext module.
 "Calendar of the salespeople: appointments, meetings, calls and to-dos"
 import datetime as dt
-import zoneinfo
 
 from sql import Literal
 from sql.conditionals import Coalesce
@@ -204,19 +203,10 @@ class Event(Workflow, ModelSQL, ModelView):
     @classmethod
     def local_datetime(cls, date, time):
         "Return the naive UTC datetime of date and time in the company zone"
-        pool = Pool()
-        Company = pool.get('company.company')
-        company_id = Transaction().context.get('company')
-        zone = None
-        if company_id:
-            timezone = Company(company_id).timezone
-            if timezone:
-                zone = zoneinfo.ZoneInfo(timezone)
-        value = dt.datetime.combine(date, time)
-        if zone:
-            value = value.replace(tzinfo=zone).astimezone(
-                dt.timezone.utc).replace(tzinfo=None)
-        return value
+        Date = Pool().get('ir.date')
+        return dt.datetime.combine(
+            date, time, tzinfo=Date.company_timezone()).astimezone(
+            dt.timezone.utc).replace(tzinfo=None)
 
     @classmethod
     def preprocess_values(cls, mode, values):
@@ -371,16 +361,10 @@ class Event(Workflow, ModelSQL, ModelView):
 
     def format_time(self, value):
         "Format value in the company's timezone"
-        pool = Pool()
-        Company = pool.get('company.company')
+        Date = Pool().get('ir.date')
         if value is None:
             return ''
-        company_id = Transaction().context.get('company')
-        timezone = Company(company_id).timezone if company_id else None
-        if timezone:
-            value = value.replace(tzinfo=dt.timezone.utc).astimezone(
-                zoneinfo.ZoneInfo(timezone))
-        return value.strftime('%Y-%m-%d %H:%M')
+        return Date.company_datetime(value).strftime('%Y-%m-%d %H:%M')
 
     def get_rec_name(self, name):
         return '%s (%s)' % (self.name, self.format_time(self.start))

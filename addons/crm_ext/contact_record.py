@@ -135,9 +135,10 @@ class ContactRecord(RecNameSearchMixin, ModelSQL, ModelView):
 
     @fields.depends('party', 'date')
     def on_change_with_next_contact_date(self):
+        Date = Pool().get('ir.date')
         if self.party:
             return self.party.crm_propose_next_contact(
-                self.date.date() if self.date else None)
+                Date.company_date(self.date))
 
     @fields.depends('party', 'opportunity')
     def on_change_party(self):
@@ -185,11 +186,12 @@ class ContactRecord(RecNameSearchMixin, ModelSQL, ModelView):
         (never backwards) and the customer's next contact date"""
         pool = Pool()
         Party = pool.get('party.party')
+        Date = pool.get('ir.date')
         table = Party.__table__()
         cursor = Transaction().connection.cursor()
         by_date = {}
         for record in records:
-            day = record.date.date()
+            day = Date.company_date(record.date)
             for party in [record.party] + list(record.contacts):
                 by_date[party.id] = max(by_date.get(party.id, day), day)
         changed = set(by_date)

@@ -221,14 +221,15 @@ class OpportunityStageDuration(ModelSQL, ModelView):
 
     @classmethod
     def _where(cls, history):
+        Date = Pool().get('ir.date')
         context = Transaction().context
         where = Literal(True)
         if context.get('from_date'):
-            where &= history.start >= dt.datetime.combine(
-                context['from_date'], dt.time())
+            where &= history.start >= Date.company_midnight(
+                context['from_date'])
         if context.get('to_date'):
-            where &= history.start < dt.datetime.combine(
-                context['to_date'] + dt.timedelta(days=1), dt.time())
+            where &= history.start < Date.company_midnight(
+                context['to_date'] + dt.timedelta(days=1))
         if context.get('salesperson'):
             where &= history.employee == context['salesperson']
         return where

@@ -282,9 +282,8 @@ class Party(metaclass=PoolMeta):
         Date = pool.get('ir.date')
         if not policy or not policy.cooldown_days:
             return
-        since = dt.datetime.combine(
-            Date.today() - dt.timedelta(days=policy.cooldown_days),
-            dt.time())
+        since = Date.company_midnight(
+            Date.today() - dt.timedelta(days=policy.cooldown_days))
         history = History.__table__()
         cursor = Transaction().connection.cursor()
         cursor.execute(*history.select(history.date,
@@ -295,7 +294,7 @@ class Party(metaclass=PoolMeta):
                 order_by=[history.date.desc], limit=1))
         released = cursor.fetchone()
         if released:
-            until = released[0].date() + dt.timedelta(
+            until = Date.company_date(released[0]) + dt.timedelta(
                 days=policy.cooldown_days)
             raise OwnershipError(gettext('crm_ext.msg_cooldown',
                     party=party.rec_name, days=policy.cooldown_days,
@@ -308,7 +307,7 @@ class Party(metaclass=PoolMeta):
         Date = pool.get('ir.date')
         if not policy or policy.daily_claim_limit is None:
             return
-        today = dt.datetime.combine(Date.today(), dt.time())
+        today = Date.company_midnight(Date.today())
         request = Request.__table__()
         cursor = Transaction().connection.cursor()
         cursor.execute(*request.select(Count(request.id),

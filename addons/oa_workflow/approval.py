@@ -83,6 +83,23 @@ class ApprovalMixin(object):
             'res.user', "Approval Requester",
             help="The user who submitted the document for approval."),
         'get_approval_requester', searcher='search_approval_requester')
+    approval_preview_flow = fields.Function(fields.Many2One(
+            'oa.approval.flow', "Approval Flow to Use",
+            states={
+                'invisible': Eval('approval_state', 'none').in_(
+                    ['running', 'approved']),
+                },
+            help="The flow the document takes if it is submitted now."),
+        'get_approval_preview')
+    approval_preview = fields.Function(fields.Text(
+            "Approval Route",
+            states={
+                'invisible': Eval('approval_state', 'none').in_(
+                    ['running', 'approved']),
+                },
+            help="The steps of the flow and their approvers if the document "
+            "is submitted now."),
+        'get_approval_preview')
 
     @classmethod
     def __setup__(cls):
@@ -170,6 +187,22 @@ class ApprovalMixin(object):
         for flow in self.approval_flows():
             if flow.match(self):
                 return flow
+
+    @classmethod
+    def get_approval_preview(cls, records, names):
+        "The flow and the route of the documents if submitted now"
+        Instance = Pool().get('oa.approval.instance')
+        result = {n: {} for n in names}
+        for record in records:
+            flow, route = None, None
+            if record.approval_state not in {'running', 'approved'}:
+                flow, route = Instance.preview(record)
+            if 'approval_preview_flow' in result:
+                result['approval_preview_flow'][record.id] = (
+                    flow.id if flow else None)
+            if 'approval_preview' in result:
+                result['approval_preview'][record.id] = route
+        return result
 
     @classmethod
     def approval_check_submit(cls, records):
@@ -448,6 +481,49 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
                 else:
                     instance._advance(start=index)
         return [s[0] for s in starts]
+
+    @classmethod
+    def preview(cls, document):
+        """The flow the document takes if it is submitted now and its route
+        as text: each step with its approvers once the flow's rules are
+        applied (delegations apply when the tasks are made), as the
+        engine would resolve them; (None, the reason) without flow"""
+        pool = Pool()
+        Step = pool.get('oa.approval.instance.step')
+        User = pool.get('res.user')
+        with without_check_access():
+            flow = document.approval_find_flow()
+            if not flow:
+                return None, gettext('oa_workflow.msg_preview_no_flow')
+            definition = flow.definition()
+            values = {n: definition[n] for n in INSTANCE_RULES}
+            instance = cls(document=document, flow=flow.id,
+                requester=document.approval_get_requester(),
+                employee=document.approval_get_employee(),
+                administrator=flow.get_administrator(), **values)
+            lines, previous = [], set()
+            separator = gettext('oa_workflow.msg_preview_separator')
+            for number, step_values in enumerate(definition['steps'], 1):
+                step = Step.copy_from(step_values)
+                users, outcome = instance._resolve(step, previous)
+                if outcome == 'reject':
+                    approvers = gettext('oa_workflow.msg_preview_reject')
+                elif not users:
+                    approvers = gettext('oa_workflow.msg_preview_skip')
+                else:
+                    approvers = separator.join(
+                        u.rec_name for u in User.browse(users))
+                    if len(users) > 1:
+                        approvers = gettext(
+                            'oa_workflow.msg_preview_mode_%s' % step.mode,
+                            users=approvers)
+                lines.append(gettext('oa_workflow.msg_preview_step',
+                        number=number, step=step.name, approvers=approvers))
+                if outcome == 'reject':
+                    break
+                # who approved is known only when a single user approves
+                previous = set(users) if len(users) == 1 else set()
+            return flow, '\n'.join(lines)
 
     def _plan_start(self, steps):
         """Resolve the steps of a new instance from the first on, as

@@ -5,6 +5,10 @@ import operator as op
 from ast import literal_eval
 from decimal import Decimal
 
+from sql import Null
+from sql.aggregate import Max
+
+from trytond import backend
 from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import (
@@ -291,8 +295,8 @@ class FlowDefinitionMixin:
         Pool().get('oa.approval.flow').clear_definitions()
 
 
-class ApprovalFlow(FlowDefinitionMixin, DeactivableMixin, sequence_ordered(),
-        ModelSQL, ModelView):
+class ApprovalFlow(FlowDefinitionMixin, DeactivableMixin,
+        sequence_ordered(order='ASC NULLS LAST'), ModelSQL, ModelView):
     "Approval Flow"
     __name__ = 'oa.approval.flow'
     __string__ = "Approval Flow"
@@ -304,6 +308,13 @@ class ApprovalFlow(FlowDefinitionMixin, DeactivableMixin, sequence_ordered(),
     model = fields.Selection(
         'get_document_models', "Document Type", required=True,
         help="The kind of document approved with this flow.")
+    form_types = fields.Many2Many(
+        'oa.approval.flow-oa.form.type', 'flow', 'form_type', "Form Types",
+        states={
+            'invisible': Eval('model') != 'oa.form',
+            },
+        help="The types of custom forms the flow applies to (the flow "
+        "named by a form type is used first for its forms).")
     condition = fields.Char(
         "Condition",
         help="An optional domain on the document; the flow applies only "
@@ -345,6 +356,35 @@ class ApprovalFlow(FlowDefinitionMixin, DeactivableMixin, sequence_ordered(),
     def __setup__(cls):
         super().__setup__()
         cls._order.insert(1, ('id', 'ASC'))
+        cls.sequence.required = True
+        cls.sequence.help = (
+            "The order in which the flows of a document type are tried: "
+            "the first whose condition matches applies.")
+
+    @classmethod
+    def __register__(cls, module):
+        # Migration: flows without sequence were tried first; they go last,
+        # in the order of their creation (before the column is required)
+        if backend.TableHandler.table_exist(cls._table):
+            table = cls.__table__()
+            cursor = Transaction().connection.cursor()
+            last = cls.default_sequence() - 10
+            cursor.execute(*table.select(table.id,
+                    where=table.sequence == Null, order_by=[table.id.asc]))
+            for id_, in cursor.fetchall():
+                last += 10
+                cursor.execute(*table.update(
+                        [table.sequence], [last], where=table.id == id_))
+        super().__register__(module)
+
+    @classmethod
+    def default_sequence(cls):
+        "After the existing flows: a new flow is tried last"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(Max(table.sequence)))
+        last, = cursor.fetchone()
+        return (last or 0) + 10
 
     @classmethod
     def clear_definitions(cls):
@@ -358,7 +398,7 @@ class ApprovalFlow(FlowDefinitionMixin, DeactivableMixin, sequence_ordered(),
         if ids is None:
             ids = [f.id for f in cls.search([
                         ('model', '=', model),
-                        ], order=[('sequence', 'ASC NULLS FIRST'),
+                        ], order=[('sequence', 'ASC NULLS LAST'),
                         ('id', 'ASC')])]
             cls._model_flows_cache.set(model, ids)
         return cls.browse(list(ids))
@@ -381,6 +421,7 @@ class ApprovalFlow(FlowDefinitionMixin, DeactivableMixin, sequence_ordered(),
     def _read_definition(self):
         definition = {
             'model': self.model,
+            'form_types': [t.id for t in self.form_types],
             'company': self.company.id if self.company else None,
             'condition': self.condition,
             'administrator': (
@@ -416,12 +457,18 @@ class ApprovalFlow(FlowDefinitionMixin, DeactivableMixin, sequence_ordered(),
     def default_skip_same_approver(cls):
         return False
 
+    @fields.depends('model', 'form_types')
+    def on_change_model(self):
+        if self.model != 'oa.form':
+            self.form_types = []
+
     @classmethod
     def validate(cls, flows):
         super().validate(flows)
         for flow in flows:
             flow.check_condition()
             flow.check_steps()
+            flow.check_form_types()
 
     def check_condition(self):
         try:
@@ -436,6 +483,12 @@ class ApprovalFlow(FlowDefinitionMixin, DeactivableMixin, sequence_ordered(),
         if self.active and not self.steps:
             raise ValidationError(gettext(
                     'oa_workflow.msg_flow_no_steps', flow=self.rec_name))
+
+    def check_form_types(self):
+        if self.model != 'oa.form' and self.form_types:
+            raise ValidationError(gettext(
+                    'oa_workflow.msg_flow_form_types_model',
+                    flow=self.rec_name))
 
     def match(self, document):
         "Return True if the flow applies to the document"
@@ -474,6 +527,16 @@ class ApprovalFlowUser(FlowDefinitionMixin, ModelSQL):
         'oa.approval.flow', "Flow", required=True, ondelete='CASCADE')
     user = fields.Many2One(
         'res.user', "User", required=True, ondelete='CASCADE')
+
+
+class ApprovalFlowFormType(FlowDefinitionMixin, ModelSQL):
+    "Approval Flow - Form Type"
+    __name__ = 'oa.approval.flow-oa.form.type'
+    __string__ = "Approval Flow - Form Type"
+    flow = fields.Many2One(
+        'oa.approval.flow', "Flow", required=True, ondelete='CASCADE')
+    form_type = fields.Many2One(
+        'oa.form.type', "Form Type", required=True, ondelete='CASCADE')
 
 
 class ApprovalFlowStep(FlowDefinitionMixin,

@@ -32,8 +32,10 @@ class FormType(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     flow = fields.Many2One(
         'oa.approval.flow', "Approval Flow", ondelete='RESTRICT',
         domain=[('model', '=', 'oa.form')],
-        help="The flow used for the forms of this type; when empty, the "
-        "first flow for custom forms whose condition matches.")
+        help="The flow used for the forms of this type, before any other "
+        "(its condition still applies); when empty, the first flow, in "
+        "the flows' order, that names this form type and whose condition "
+        "matches.")
 
 
 class FormField(DictSchemaMixin, sequence_ordered(), ModelSQL, ModelView):
@@ -61,6 +63,9 @@ class FormField(DictSchemaMixin, sequence_ordered(), ModelSQL, ModelView):
             if key['type'] == 'text':
                 # the clients have no multi-line widget for dictionaries
                 key['type'] = 'char'
+            # the clients order the fields by sequence only: the order of
+            # the form type's list (sequence, then creation) as one number
+            key['sequence'] = (key['sequence'] or 0) * 2 ** 24 + key['id']
         return keys
 
     @classmethod
@@ -124,9 +129,11 @@ class Form(RecNameSearchMixin, RequesterMixin, ApprovalMixin, ModelSQL,
 
     @fields.depends('form_type', 'data')
     def on_change_form_type(self):
-        if self.form_type and self.data:
-            names = {f.name for f in self.form_type.fields_}
-            self.data = {k: v for k, v in self.data.items() if k in names}
+        "Show every field of the form type, keeping the values it has"
+        if self.form_type:
+            data = self.data or {}
+            self.data = {
+                f.name: data.get(f.name) for f in self.form_type.fields_}
 
     @classmethod
     def _text_of(cls, form_type_id, data):
@@ -174,9 +181,26 @@ class Form(RecNameSearchMixin, RequesterMixin, ApprovalMixin, ModelSQL,
 
     # Approval hooks
     def approval_flows(self):
-        if self.form_type.flow:
-            return [self.form_type.flow]
-        return super().approval_flows()
+        "The form type's flow, or the flows naming the form type"
+        if not self.form_type:
+            return []
+        flow = self.form_type.flow
+        if flow and flow.active:
+            return [flow]
+        return [f for f in super().approval_flows()
+            if self.form_type.id in f.definition()['form_types']]
+
+    @fields.depends('form_type', 'company', 'requester', 'employee', 'data',
+        'subject', 'date', 'approval_state')
+    def on_change_with_approval_preview_flow(self, name=None):
+        name = 'approval_preview_flow'
+        return self.get_approval_preview([self], [name])[name][self.id]
+
+    @fields.depends('form_type', 'company', 'requester', 'employee', 'data',
+        'subject', 'date', 'approval_state')
+    def on_change_with_approval_preview(self, name=None):
+        name = 'approval_preview'
+        return self.get_approval_preview([self], [name])[name][self.id]
 
     @classmethod
     def approval_check_submit(cls, forms):

@@ -1,5 +1,8 @@
 # This file is part of the oa_workflow module.
+import datetime as dt
+
 from trytond.pool import Pool, PoolMeta
+from trytond.tools import timezone as tz
 from trytond.transaction import Transaction
 
 USER_RULE_MODELS = {
@@ -68,3 +71,71 @@ class Translation(metaclass=PoolMeta):
         if 'model' in types and {
                 'oa.approval.flow', 'oa.approval.flow.step'} & models:
             Pool().get('oa.approval.flow').clear_definitions()
+
+
+class Date(metaclass=PoolMeta):
+    """The company's calendar: its today, and the local date and time of
+    the date-times stored in UTC (SPEC X1, CRM-B4)
+
+    Every date shown to users or used in a rule is a date of the company's
+    timezone: ``Date.today()``, ``Date.company_date(utc)``,
+    ``Date.company_datetime(utc)`` and, to compare a company's date with
+    stored date-times, ``Date.company_midnight(date)``. Each takes the
+    company (of a record) or uses the context's."""
+    __name__ = 'ir.date'
+
+    @classmethod
+    def today(cls, timezone=None):
+        if timezone is None:
+            timezone = cls.company_timezone()
+        return super().today(timezone=timezone)
+
+    @classmethod
+    def company_timezone(cls, company=None):
+        """The timezone of the company or, without one, of the context's
+        company, else of the user's company, else (the root user: cron
+        without companies, routes) the timezone all the companies share;
+        the server's when none is set"""
+        pool = Pool()
+        Company = pool.get('company.company')
+        User = pool.get('res.user')
+        transaction = Transaction()
+        if company is None:
+            company_id = transaction.context.get('company')
+            if company_id is not None and company_id >= 0:
+                company = Company(company_id)
+            elif transaction.user:
+                company = User(transaction.user).company
+        if company is not None:
+            timezones = {company.timezone}
+        else:
+            timezones = {c.timezone for c in Company.search([])}
+        if len(timezones) == 1:
+            timezone, = timezones
+            if timezone:
+                return tz.ZoneInfo(timezone)
+        return tz.SERVER
+
+    @classmethod
+    def company_datetime(cls, value, company=None):
+        "The company's local date-time (naive) of a UTC date-time"
+        if value is None:
+            return None
+        return value.replace(tzinfo=tz.UTC).astimezone(
+            cls.company_timezone(company)).replace(tzinfo=None)
+
+    @classmethod
+    def company_date(cls, value, company=None):
+        "The company's date of a UTC date-time"
+        if value is None:
+            return None
+        return cls.company_datetime(value, company).date()
+
+    @classmethod
+    def company_midnight(cls, date, company=None):
+        "The UTC date-time (naive) at which the company's date starts"
+        if date is None:
+            return None
+        return dt.datetime.combine(date, dt.time(),
+            tzinfo=cls.company_timezone(company)).astimezone(
+            tz.UTC).replace(tzinfo=None)

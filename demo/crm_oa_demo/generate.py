@@ -375,7 +375,7 @@ def setup_approvals(company, users):
             FormField(name='reason', string="事由", type_='text'),
             ])
     trip.save()
-    flow = Flow(name="出差审批", model='oa.form',
+    flow = Flow(name="出差审批", model='oa.form', form_types=[trip],
         condition="[('data.amount', '>=', 5000)]",
         steps=[
             Step(name="主管审批", sequence=10, approver_type='supervisor',

@@ -274,10 +274,9 @@ class Booking(DeletableStatesMixin, RecNameSearchMixin, BtreeGistMixin,
 
     # Time display in the company's timezone (datetimes are stored in UTC)
     def _timezone(self):
-        company = self.company or (self.room and self.room.company)
-        if company and company.timezone:
-            return tz.ZoneInfo(company.timezone)
-        return tz.SERVER
+        Date = Pool().get('ir.date')
+        return Date.company_timezone(
+            self.company or (self.room and self.room.company) or None)
 
     def _local(self, value):
         return value.replace(tzinfo=tz.UTC).astimezone(self._timezone())
@@ -383,8 +382,13 @@ class Booking(DeletableStatesMixin, RecNameSearchMixin, BtreeGistMixin,
     def _check_values(cls, values, exclude=()):
         """Check the future values of a booking before the database does, to
         name the conflicting booking (the database's refusal aborts the
-        transaction)"""
-        if (values.get('state') not in ACTIVE or not values.get('room')
+        transaction); a single draft on a period the room is held is
+        refused too: it could never be booked (nothing is saved; a recurring
+        one lists its conflicting dates when booked)"""
+        state = values.get('state') or 'draft'
+        if ((state not in ACTIVE
+                    and (state != 'draft' or values.get('recurrence')))
+                or not values.get('room')
                 or not values.get('start') or not values.get('end')
                 or values['end'] <= values['start']):
             return
@@ -414,11 +418,16 @@ class Booking(DeletableStatesMixin, RecNameSearchMixin, BtreeGistMixin,
     @staticmethod
     def _booking_values(values):
         return {k: values.get(k) for k in (
-                'room', 'start', 'end', 'subject', 'company', 'state')}
+                'room', 'start', 'end', 'subject', 'company', 'state',
+                'recurrence')}
 
     @classmethod
     def create(cls, vlist):
+        copying = Transaction().context.get('_oa_booking_copy')
         for values in vlist:
+            if copying and (values.get('state') or 'draft') == 'draft':
+                # a copy is moved to another period before it is booked
+                continue
             cls._check_values(cls._booking_values(values))
         try:
             return super().create(vlist)
@@ -442,6 +451,7 @@ class Booking(DeletableStatesMixin, RecNameSearchMixin, BtreeGistMixin,
                     'subject': record.subject,
                     'company': record.company.id,
                     'state': record.state,
+                    'recurrence': record.recurrence,
                     }
                 booking.update(
                     (k, v) for k, v in values.items() if k in booking)
@@ -461,7 +471,8 @@ class Booking(DeletableStatesMixin, RecNameSearchMixin, BtreeGistMixin,
         default.setdefault('checked_in_at', None)
         default.setdefault('checked_in_by', None)
         default.setdefault('reminded', False)
-        return super().copy(bookings, default=default)
+        with Transaction().set_context(_oa_booking_copy=True):
+            return super().copy(bookings, default=default)
 
     # Recurrence
     def occurrence_periods(self):

@@ -82,18 +82,33 @@ class MeetingTestCase(unittest.TestCase):
                 users['wang'], [users['li']])
             self.assertEqual(first.state, 'confirmed')
 
-            second, = Booking.create([{
-                        'room': big.id, 'subject': "客户来访",
-                        'start': _tomorrow(2) + HOUR / 2,
-                        'end': _tomorrow(3) + HOUR / 2,
-                        'organizer': users['li'].id}])
+            # nothing is saved: not even a draft, which could not be booked
             with self.assertRaises(UserError) as cm:
-                Booking.book([second])
+                Booking.create([{
+                            'room': big.id, 'subject': "客户来访",
+                            'start': _tomorrow(2) + HOUR / 2,
+                            'end': _tomorrow(3) + HOUR / 2,
+                            'organizer': users['li'].id}])
             message = cm.exception.message
             self.assertIn("周例会", message)
             self.assertIn("王总", message)
             self.assertIn("大会议室", message)
-            self.assertEqual(second.state, 'draft')
+            self.assertEqual(
+                Booking.search([('subject', '=', "客户来访")]), [])
+            # a draft moved onto the held period is refused too; a copy of
+            # the booking is a draft to move before booking it
+            second, = Booking.create([{
+                        'room': big.id, 'subject': "客户来访",
+                        'start': _tomorrow(6), 'end': _tomorrow(7),
+                        'organizer': users['li'].id}])
+            with self.assertRaises(UserError):
+                Booking.write([second], {'start': _tomorrow(2) + HOUR / 2})
+            copy, = Booking.copy([first])
+            self.assertEqual(
+                (copy.state, copy.start), ('draft', first.start))
+            with self.assertRaises(UserError):
+                Booking.book([copy])
+            Booking.delete([copy])
 
             # back to back and another room are fine
             adjacent = book(big, "复盘", _tomorrow(3), _tomorrow(4),
@@ -412,12 +427,11 @@ class MeetingTestCase(unittest.TestCase):
             self.assertEqual(booking.state, 'waiting')
             self.assertEqual(booking.approval_state, 'running')
             # a waiting booking holds the room
-            rival, = Booking.create([{
-                        'room': big.id, 'subject': "抢会议室",
-                        'start': _tomorrow(2), 'end': _tomorrow(3),
-                        'organizer': users['li'].id}])
             with self.assertRaisesRegex(UserError, "董事会"):
-                Booking.book([rival])
+                Booking.create([{
+                            'room': big.id, 'subject': "抢会议室",
+                            'start': _tomorrow(2), 'end': _tomorrow(3),
+                            'organizer': users['li'].id}])
 
             task, = Task.search([('user', '=', users['zhang'].id),
                     ('state', '=', 'pending')])

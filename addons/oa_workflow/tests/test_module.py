@@ -337,9 +337,11 @@ class OaWorkflowTestCase(
             form_type.save()
             flow.sequence = 10
             flow.cc_users = [users['clerk']]
+            flow.form_types = [form_type]
             flow.save()
             simple, = Flow.create([{
                         'name': "简单审批", 'model': 'oa.form', 'sequence': 20,
+                        'form_types': [('add', [form_type.id])],
                         'steps': [('create', [{
                                         'name': "经理审批",
                                         'approver_type': 'users',

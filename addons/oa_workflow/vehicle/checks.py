@@ -8,6 +8,7 @@ ones, or the create values with their defaults) are checked in
 refused input changes nothing, not even inside the transaction."""
 import datetime as dt
 
+from trytond.pool import Pool
 from trytond.tools import timezone as tz
 from trytond.transaction import without_check_access
 
@@ -55,9 +56,7 @@ class CheckedValuesMixin(object):
 
 
 def company_timezone(company):
-    if company and company.timezone:
-        return tz.ZoneInfo(company.timezone)
-    return tz.SERVER
+    return Pool().get('ir.date').company_timezone(company or None)
 
 
 def format_period(company, start, end):

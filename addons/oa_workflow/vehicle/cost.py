@@ -97,6 +97,7 @@ class Cost(ModelSQL, ModelView):
     def table_query(cls):
         pool = Pool()
         Vehicle = pool.get('oa.vehicle')
+        Date = pool.get('ir.date')
         context = Transaction().context
         from_date, to_date = context.get('from_date'), context.get('to_date')
         selects = []
@@ -106,11 +107,11 @@ class Cost(ModelSQL, ModelView):
                 condition &= where
             is_datetime = name == 'distance'
             if from_date:
-                condition &= date >= (dt.datetime.combine(from_date, dt.time())
+                condition &= date >= (Date.company_midnight(from_date)
                     if is_datetime else from_date)
             if to_date:
-                condition &= date < (dt.datetime.combine(
-                        to_date + dt.timedelta(days=1), dt.time())
+                condition &= date < (Date.company_midnight(
+                        to_date + dt.timedelta(days=1))
                     if is_datetime else to_date + dt.timedelta(days=1))
             columns = [table.vehicle.as_('vehicle')]
             for column in COLUMNS:

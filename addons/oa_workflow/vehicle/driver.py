@@ -3,6 +3,7 @@
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, Unique, fields
+from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction
 
@@ -52,7 +53,9 @@ class Driver(DeactivableMixin, ModelSQL, ModelView):
             raise UserError(gettext(
                     'oa_workflow.msg_vehicle_driver_inactive',
                     driver=self.rec_name, trip=trip))
-        if self.license_expiry and self.license_expiry < end.date():
+        Date = Pool().get('ir.date')
+        if self.license_expiry and self.license_expiry < Date.company_date(
+                end, self.company):
             raise UserError(gettext(
                     'oa_workflow.msg_vehicle_driver_license_expired',
                     driver=self.rec_name, trip=trip,

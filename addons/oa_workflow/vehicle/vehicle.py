@@ -218,11 +218,12 @@ class Vehicle(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
         or higher than one of a later day; record is the record being
         checked (excluded)"""
         pool = Pool()
+        Date = pool.get('ir.date')
         if vehicle is None or day is None or value is None:
             return
         vehicle = cls(int(vehicle))
         if isinstance(day, dt.datetime):
-            day = day.date()
+            day = Date.company_date(day, vehicle.company)
         if value < vehicle.initial_odometer:
             raise ValidationError(gettext(
                     'oa_workflow.msg_vehicle_odometer_initial',
@@ -232,7 +233,7 @@ class Vehicle(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
             for model, date_field, field in READINGS:
                 Model = pool.get(model)
                 if Model._fields[date_field]._type == 'datetime':
-                    before = dt.datetime.combine(day, dt.time())
+                    before = Date.company_midnight(day, vehicle.company)
                     after = before + dt.timedelta(days=1)
                     after_op = '>='
                 else:
@@ -257,7 +258,8 @@ class Vehicle(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
                         other, = found
                         other_day = getattr(other, date_field)
                         if isinstance(other_day, dt.datetime):
-                            other_day = other_day.date()
+                            other_day = Date.company_date(
+                                other_day, vehicle.company)
                         raise ValidationError(gettext(
                                 'oa_workflow.msg_vehicle_odometer_backwards',
                                 record=name, value=value,
