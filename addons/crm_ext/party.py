@@ -634,10 +634,6 @@ class Erase(metaclass=PoolMeta):
         parties = self._crm_parties()
         owners = {p.id: p.owner for p in parties if p.ownership_state}
         state = super().transition_erase()
-        # the records read before in this transaction keep the erased
-        # values in its cache (the erasure updates the tables directly)
-        for cache in Transaction().cache.values():
-            cache.clear()
         if owners:
             History.record(Party.browse(list(owners)), 'erase', None,
                 reason=gettext('crm_ext.msg_history_erased'),

@@ -36,7 +36,11 @@ def deactivate(parties):
 
 
 def reload(record):
-    with Transaction().set_context(active_test=False):
+    "Read record again from the database (the erasure updates the tables)"
+    transaction = Transaction()
+    for cache in transaction.cache.values():
+        cache.clear()
+    with transaction.set_context(active_test=False):
         return record.__class__(record.id)
 
 
