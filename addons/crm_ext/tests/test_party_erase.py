@@ -246,13 +246,20 @@ class PartyEraseTestCase(unittest.TestCase):
 
     @with_transaction()
     def test_erase_access(self):
-        "Only the party administrators erase, even calling the wizard directly"
+        """Only the party administrators erase, also when the request names
+        another action (whose groups the framework checks instead)"""
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
         ns = self._setup()
         with set_company(ns.company):
             customer = self._customer("赵六")
             give([customer], ns.a)
             deactivate([customer])
-            with as_user(ns, 'a'):
-                with self.assertRaises(AccessError):
+            other_action = ModelData.get_id('party', 'act_party_form')
+            with as_user(ns, 'a'), Transaction().set_context(
+                    action_id=other_action, active_model='party.party',
+                    active_id=customer.id, active_ids=[customer.id]):
+                with self.assertRaisesRegex(
+                        AccessError, "party administrators"):
                     erase(customer)
             self.assertEqual(reload(customer).name, "赵六")
