@@ -243,6 +243,10 @@ class PartyEraseTestCase(unittest.TestCase):
             erase(customer)
             self.assertIsNone(reload(customer).name)
             self.assertEqual(reload(sale).state, 'done')
+            # the approval copied the request's name: customer - requester
+            request = reload(request)
+            self.assertIsNone(request.reason)
+            self.assertEqual(request.approval_instance.name, '****')
 
     @with_transaction()
     def test_erase_access(self):

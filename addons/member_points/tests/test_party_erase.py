@@ -8,7 +8,8 @@ import unittest
 
 from trytond.modules.party.exceptions import EraseError
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import (
+    activate_module, drop_db, with_transaction)
 from trytond.transaction import Transaction
 
 from .test_module import (
@@ -39,6 +40,12 @@ class PartyEraseTestCase(unittest.TestCase):
     def setUpClass(cls):
         activate_module('member_points')
         super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        # the scenario that follows restores its database under this name
+        drop_db()
 
     @with_transaction()
     def test_erase_member(self):
