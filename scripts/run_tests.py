@@ -17,11 +17,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ADDONS = ROOT / 'addons'
 # Relative cost, to balance the workers (database build time dominates)
-WEIGHTS = {'tests': 4, 'crm_ext': 3, 'oa_workflow': 2}
+WEIGHTS = {'tests': 4, 'crm_ext': 3, 'oa_workflow': 2, 'upstream': 2}
+# Test modules of tests/ run as their own group (their own database build)
+OWN_GROUPS = {'tests.test_upstream_scenarios': 'upstream'}
 
 
 def test_modules(selectors):
-    "Map each group (addon or 'tests') to its test module names"
+    "Map each group (addon, 'tests' or own group) to its test module names"
     groups = {}
     for addon in sorted(p for p in ADDONS.iterdir()
             if (p / 'tryton.cfg').exists()):
@@ -29,13 +31,13 @@ def test_modules(selectors):
             for f in sorted((addon / 'tests').glob('test_*.py'))]
         if names:
             groups[addon.name] = names
-    names = [f'tests.{f.stem}' for f in sorted((ROOT / 'tests').glob('test_*.py'))]
-    if names:
-        groups['tests'] = names
+    for f in sorted((ROOT / 'tests').glob('test_*.py')):
+        name = f'tests.{f.stem}'
+        groups.setdefault(OWN_GROUPS.get(name, 'tests'), []).append(name)
     if selectors:
         selected = {}
         for selector in selectors:
-            group = selector.split('.')[0]
+            group = OWN_GROUPS.get(selector, selector.split('.')[0])
             if group not in groups:
                 sys.exit(f"error: no tests named {selector}")
             if '.' in selector:

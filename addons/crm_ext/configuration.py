@@ -19,10 +19,21 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         help="The pool of new customers that match no other pool.")
     birthday_days = fields.Integer("Birthday Reminder Days",
         help="Owners are reminded of birthdays this many days before.")
+    erase_retention_years = fields.Integer("Legal Retention (Years)",
+        required=True, domain=[('erase_retention_years', '>=', 0)],
+        help="A party named by sale orders or accounting entries cannot be "
+        "erased before this many years after the end of their fiscal year: "
+        "the law requires to keep them (30 years for accounting vouchers "
+        "and books under the Accounting Archives Management Measures). "
+        "0 keeps nothing.")
 
     @classmethod
     def default_phone_region(cls):
         return 'CN'
+
+    @classmethod
+    def default_erase_retention_years(cls):
+        return 30
 
     @classmethod
     def validate_fields(cls, configurations, field_names):

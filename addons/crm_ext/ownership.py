@@ -37,6 +37,7 @@ HISTORY_ACTIONS = [
     ('transfer', "Transferred"),
     ('release', "Released"),
     ('auto_release', "Released Automatically"),
+    ('erase', "Erased"),
     ]
 OPEN_OPPORTUNITY_STATES = ['lead', 'opportunity', 'converted']
 _OWNERSHIP_FIELDS = {

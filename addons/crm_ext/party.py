@@ -1,4 +1,5 @@
 # This file is part of the crm_ext module.
+import datetime as dt
 import weakref
 from itertools import chain
 
@@ -9,11 +10,13 @@ from sql import Null
 from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import Index, fields
-from trytond.model.exceptions import ValidationError
+from trytond.model.exceptions import AccessError, ValidationError
+from trytond.modules.party.exceptions import EraseError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import (
+    Transaction, inactive_records, without_check_access)
 
 from .exceptions import DuplicateCustomerError, DuplicateCustomerWarning
 from .tools import (
@@ -602,3 +605,191 @@ class User(metaclass=PoolMeta):
         super().on_modification(mode, users, field_names=field_names)
         Pool().get('party.party')._crm_context_cache.clear()
 
+
+class Erase(metaclass=PoolMeta):
+    """Erasure of a person's data on request (PIPL art. 47, SPEC X3)
+
+    The customer's CRM data is erased with the party: the normalized name
+    and code used to find duplicates, the stored phone numbers, what the
+    contact records, appointments, opportunities, lock requests and their
+    approvals say, the reasons of the ownership history. The records stay
+    (anonymous), so that the salespeople's activity and funnel keep their
+    counts. The customer leaves its owner's quota and its pool; the history
+    records the erasure.
+
+    The erasure is refused, with the reason, while the customer has open
+    opportunities or pending lock requests, and while the law requires the
+    company to keep records naming them: the sale orders and the accounting
+    entries, for the retention period of the CRM configuration counted from
+    the end of their fiscal year (the law's "except where laws require
+    retention": until then the party stays inactive, its data only
+    stored)."""
+    __name__ = 'party.erase'
+
+    def transition_erase(self):
+        pool = Pool()
+        Party = pool.get('party.party')
+        History = pool.get('crm.ownership.history')
+        self.check_erase_access()
+        parties = self._crm_parties()
+        owners = {p.id: p.owner for p in parties if p.ownership_state}
+        state = super().transition_erase()
+        if owners:
+            History.record(Party.browse(list(owners)), 'erase', None,
+                reason=gettext('crm_ext.msg_history_erased'),
+                from_employees=owners)
+        return state
+
+    @classmethod
+    def check_erase_access(cls):
+        "Only the party administrators erase (the action's group)"
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        # The wizard runs without access checks: the group of its action
+        # is checked here
+        if Transaction().user and ModelData.get_id(
+                'party', 'group_party_admin') not in User.get_groups():
+            raise AccessError(gettext('crm_ext.msg_erase_party_access'))
+
+    def _crm_parties(self):
+        "The party and the parties it replaced, as the erasure takes them"
+        Party = Pool().get('party.party')
+        parties = replacing = [self.ask.party]
+        with inactive_records():
+            while replacing:
+                replacing = Party.search([
+                        ('replaced_by', 'in', [p.id for p in replacing]),
+                        ])
+                parties = parties + replacing
+        return parties
+
+    def check_erase(self, party):
+        pool = Pool()
+        Opportunity = pool.get('sale.opportunity')
+        LockRequest = pool.get('crm.lock.request')
+        super().check_erase(party)
+        opportunities = Opportunity.search([
+                ('party', '=', party.id),
+                ('state', 'in', ['lead', 'opportunity']),
+                ], limit=3)
+        if opportunities:
+            raise EraseError(gettext(
+                    'crm_ext.msg_erase_party_open_opportunity',
+                    party=party.rec_name,
+                    opportunities=', '.join(
+                        o.rec_name for o in opportunities)))
+        requests = LockRequest.search([
+                ('party', '=', party.id),
+                ('state', 'in', ['draft', 'pending']),
+                ], limit=3)
+        if requests:
+            raise EraseError(gettext(
+                    'crm_ext.msg_erase_party_pending_lock_request',
+                    party=party.rec_name,
+                    requests=', '.join(r.rec_name for r in requests)))
+
+    def check_erase_company(self, party, company):
+        pool = Pool()
+        Configuration = pool.get('crm.configuration')
+        Sale = pool.get('sale.sale')
+        Move = pool.get('account.move')
+        Date = pool.get('ir.date')
+        super().check_erase_company(party, company)
+        years = Configuration(1).erase_retention_years
+        if not years:
+            return
+        # The last record naming the party: a sale order (a contract) or
+        # an accounting entry (a voucher)
+        records = []
+        for sale in Sale.search([
+                    ['OR',
+                        ('party', '=', party.id),
+                        ('shipment_party', '=', party.id),
+                        ],
+                    ('company', '=', company.id),
+                    ('state', '=', 'done'),
+                    ], order=[('sale_date', 'DESC')], limit=1):
+            records.append((sale.sale_date, gettext(
+                        'crm_ext.msg_erase_record_sale',
+                        number=sale.number)))
+        for move in Move.search([
+                    ('lines.party', '=', party.id),
+                    ('company', '=', company.id),
+                    ('state', '=', 'posted'),
+                    ], order=[('date', 'DESC')], limit=1):
+            records.append((move.date, gettext(
+                        'crm_ext.msg_erase_record_move',
+                        number=move.number or move.rec_name)))
+        if not records:
+            return
+        date, record = max(records, key=lambda r: r[0])
+        # The retention runs from the end of the fiscal year (the calendar
+        # year in China)
+        until = dt.date(date.year + years + 1, 1, 1)
+        if Date.today() < until:
+            raise EraseError(gettext(
+                    'crm_ext.msg_erase_party_retention',
+                    party=party.rec_name,
+                    company=company.rec_name,
+                    record=record,
+                    record_date=date,
+                    years=years,
+                    date=until))
+
+    def to_erase(self, party_id):
+        pool = Pool()
+        Party = pool.get('party.party')
+        ContactMechanism = pool.get('party.contact_mechanism')
+        History = pool.get('crm.ownership.history')
+        ContactRecord = pool.get('crm.contact_record')
+        Comment = pool.get('crm.contact_record.comment')
+        Event = pool.get('crm.event')
+        Share = pool.get('crm.customer.share')
+        LockRequest = pool.get('crm.lock.request')
+        Instance = pool.get('oa.approval.instance')
+        Task = pool.get('oa.approval.task')
+        Opportunity = pool.get('sale.opportunity')
+        Registration = pool.get('crm.registration')
+        to_erase = super().to_erase(party_id)
+        party_columns = [
+            # what finds duplicates
+            'crm_name_key', 'crm_initials', 'crm_uscc',
+            # about the person
+            'birthday', 'city', 'subdivision', 'crm_employer',
+            'crm_job_title',
+            # out of the owner's quota and of the pools
+            'owner', 'owner_department', 'ownership_state', 'lock_date',
+            'pool',
+            ]
+        opportunity_columns = [
+            'description', 'comment', 'needs', 'lead_name', 'lead_contact',
+            'lead_phone', 'lead_email', 'lead_ip']
+        lock_request = [('document.party', '=', party_id, 'crm.lock.request')]
+        to_erase.extend([
+                (Party, [('id', '=', party_id)], False,
+                    party_columns, [None] * len(party_columns)),
+                # the phone numbers in E.164 that the duplicate check reads
+                (ContactMechanism, [('party', '=', party_id)], False,
+                    ['value_compact'], [None]),
+                (History, [('party', '=', party_id)], False,
+                    ['reason'], [None]),
+                (ContactRecord, [('party', '=', party_id)], True,
+                    ['subject', 'content', 'result'], ['****', '****', None]),
+                (Comment, [('record.party', '=', party_id)], False,
+                    ['text'], ['****']),
+                (Event, [('party', '=', party_id)], True,
+                    ['name', 'location', 'description'], ['****', None, None]),
+                (Share, [('party', '=', party_id)], False,
+                    ['comment'], [None]),
+                (LockRequest, [('party', '=', party_id)], True,
+                    ['reason', 'comment'], [None, None]),
+                # their names copy the request's: customer - requester
+                (Instance, lock_request, False, ['name'], ['****']),
+                (Task, lock_request, False, ['name'], ['****']),
+                (Opportunity, [('party', '=', party_id)], True,
+                    opportunity_columns, [None] * len(opportunity_columns)),
+                (Registration, [('customer', '=', party_id)], True,
+                    ['customer_contact', 'email_body'], [None, None]),
+                ])
+        return to_erase
