@@ -125,16 +125,14 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
     def submit(cls, parties, employee, reason=None):
         """Create lock requests of employee for the open parties
 
-        Rows of parties and employee are locked, then state, cool-down,
+        Rows of parties and employee are locked (waiting for the concurrent
+        claims), then state, cool-down,
         daily limit and quota (locked + pending) are checked. Without
         approval the requests are approved at once."""
         pool = Pool()
         Party = pool.get('party.party')
         History = pool.get('crm.ownership.history')
         Instance = pool.get('oa.approval.instance')
-        # The employee row first: on PostgreSQL (repeatable read) the
-        # snapshot is taken by the first lock, so it must be the contended
-        # one for the quota count to see the concurrent claims
         Party._crm_lock_employees([employee], parties)
         Party._crm_check_salesperson(employee)
         with without_check_access():

@@ -13,11 +13,11 @@ from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
-from trytond.transaction import (
-    Transaction, TransactionError, without_check_access)
+from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from oa_workflow.requester import current_employee
+from oa_workflow.row_lock import lock_rows
 from oa_workflow.system_record import SystemRecordMixin
 
 from .exceptions import OwnershipError, QuotaError
@@ -41,19 +41,6 @@ HISTORY_ACTIONS = [
 OPEN_OPPORTUNITY_STATES = ['lead', 'opportunity', 'converted']
 _OWNERSHIP_FIELDS = {
     'owner', 'owner_department', 'ownership_state', 'lock_date', 'pool'}
-
-
-class _LockError(TransactionError):
-    "The row locks of several tables, asked in one transaction re-run"
-
-    def __init__(self, errors):
-        super().__init__()
-        self._errors = errors
-
-    def fix(self, extras):
-        super().fix(extras)
-        for error in self._errors:
-            error.fix(extras)
 
 
 class Party(metaclass=PoolMeta):
@@ -143,6 +130,8 @@ class Party(metaclass=PoolMeta):
                         break
             if owner:
                 if policy:
+                    # the quota counted after the concurrent claims
+                    cls._crm_lock_employees([owner])
                     cls._crm_check_quota(owner, policy, 1)
                 values['owner'] = owner.id
                 values['owner_department'] = (
@@ -192,36 +181,17 @@ class Party(metaclass=PoolMeta):
 
     @classmethod
     def _crm_lock_employees(cls, employees, parties=None):
-        """Lock the employee rows (and the parties) and write the employees
-        unchanged
+        """Lock the rows of the employees (their quota) and of the parties,
+        waiting for the claims that hold them (oa_workflow.row_lock): the
+        transaction then counts the quota and reads the owners as the
+        previous claims left them
 
-        The no-op UPDATE creates a new row version, so that on PostgreSQL
-        (repeatable read) a concurrent claim whose snapshot predates this
-        transaction fails with a serialization error and is retried instead
-        of counting a stale quota. The employee and party locks are asked
-        together: the call is re-run once, not once per table."""
+        The employees first, then the parties, each in the order of their
+        ids: two claims never wait for each other crosswise."""
         pool = Pool()
         Employee = pool.get('company.employee')
-        employees = list({e.id for e in employees})
-        cls._crm_ask_locks(Employee.browse(employees), parties)
-        table = Employee.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*table.update([table.write_date], [table.write_date],
-                where=fields.SQL_OPERATORS['in'](table.id, employees)))
-
-    @classmethod
-    def _crm_ask_locks(cls, employees, parties=None):
-        "Lock the rows of employees and parties: one re-run asks for both"
-        pool = Pool()
-        Employee = pool.get('company.employee')
-        errors = []
-        for Model, records in [(Employee, employees), (cls, parties or [])]:
-            try:
-                Model.lock(records)
-            except TransactionError as error:
-                errors.append(error)
-        if errors:
-            raise _LockError(errors)
+        lock_rows(Employee.browse(sorted({e.id for e in employees})))
+        lock_rows(cls.browse(sorted({p.id for p in parties or []})))
 
     @classmethod
     def _crm_used_quota(cls, employee, exclude_pending=None):
@@ -395,13 +365,6 @@ class Party(metaclass=PoolMeta):
         "Apply to lock open customers for the current user"
         pool = Pool()
         Request = pool.get('crm.lock.request')
-        Employee = pool.get('company.employee')
-        # The rows are locked at the start of the re-run transaction: ask
-        # for them before reading the user, with the client's employee
-        # (checked below, a different one is locked then)
-        claimed = Transaction().context.get('employee')
-        if isinstance(claimed, int) and claimed > 0:
-            cls._crm_ask_locks([Employee(claimed)], parties)
         employee = cls._crm_current_employee()
         if not employee:
             raise OwnershipError(gettext('crm_ext.msg_no_employee'))
@@ -414,9 +377,6 @@ class Party(metaclass=PoolMeta):
         state and quota; used by lock approval and assignment"""
         pool = Pool()
         History = pool.get('crm.ownership.history')
-        # The employee row first: on PostgreSQL (repeatable read) the
-        # snapshot is taken by the first lock, so it must be the contended
-        # one for the quota count to see the concurrent claims
         cls._crm_lock_employees([employee], parties)
         with without_check_access():
             parties = cls.browse(parties)
@@ -443,9 +403,6 @@ class Party(metaclass=PoolMeta):
         Opportunity = pool.get('sale.opportunity')
         cls._crm_check_salesperson(employee)
         cls._crm_check_manager(parties, employee)
-        # The employee row first: on PostgreSQL (repeatable read) the
-        # snapshot is taken by the first lock, so it must be the contended
-        # one for the quota count to see the concurrent claims
         cls._crm_lock_employees([employee], parties)
         with without_check_access():
             parties = cls.browse(parties)
@@ -492,8 +449,8 @@ class Party(metaclass=PoolMeta):
         "Return locked customers to their pool"
         pool = Pool()
         History = pool.get('crm.ownership.history')
+        lock_rows(cls.browse(parties))
         cls._crm_check_manager(parties)
-        cls.lock(parties)
         with without_check_access():
             parties = cls.browse(parties)
             for party in parties:

@@ -31,6 +31,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 from .approval_flow import INSTANCE_RULES, ApproverSpecMixin, RULES
+from .row_lock import lock_rows
 from .system_record import SystemRecordMixin
 
 logger = logging.getLogger(__name__)
@@ -629,7 +630,7 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
         "Withdrawal by the requester (撤回)"
         pool = Pool()
         Log = pool.get('oa.approval.log')
-        cls.lock(instances)
+        lock_rows(cls.browse(instances))
         user = Transaction().user
         instances = cls.browse(instances)
         for instance in instances:
@@ -665,7 +666,7 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
         pool = Pool()
         Log = pool.get('oa.approval.log')
         Task = pool.get('oa.approval.task')
-        cls.lock(instances)
+        lock_rows(cls.browse(instances))
         instances = cls.browse(instances)
         for instance in instances:
             instance.check_running()
@@ -687,7 +688,7 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
     def force_end(cls, instances):
         pool = Pool()
         Log = pool.get('oa.approval.log')
-        cls.lock(instances)
+        lock_rows(cls.browse(instances))
         instances = cls.browse(instances)
         for instance in instances:
             instance.check_running()
@@ -704,7 +705,7 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
         pool = Pool()
         Log = pool.get('oa.approval.log')
         Task = pool.get('oa.approval.task')
-        cls.lock(instances)
+        lock_rows(cls.browse(instances))
         instances = cls.browse(instances)
         for instance in instances:
             instance.check_running()
@@ -1047,9 +1048,9 @@ class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
     @classmethod
     def _lock_and_check(cls, tasks, system=False):
         Instance = Pool().get('oa.approval.instance')
-        # Lock the instances: the transaction is re-run with SELECT ...
-        # FOR UPDATE NOWAIT, so the second approver sees the decision
-        Instance.lock(list({t.instance for t in tasks}))
+        # Lock the instances (waiting for a concurrent decision), so the
+        # second approver sees the decision of the first
+        lock_rows(Instance.browse(sorted({t.instance.id for t in tasks})))
         tasks = cls.browse([t.id for t in tasks])
         cls._check_actionable(tasks, system=system)
         return tasks
@@ -1235,7 +1236,8 @@ class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
                 remind.append(task)
         if approve or reject:
             Instance = Pool().get('oa.approval.instance')
-            Instance.lock(list({t.instance for t in approve + reject}))
+            lock_rows(Instance.browse(
+                    sorted({t.instance.id for t in approve + reject})))
         if remind:
             cls.notify_assigned(remind, urge=True)
             cls.write(remind, {'reminded_at': now})
