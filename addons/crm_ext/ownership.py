@@ -2,6 +2,8 @@
 import datetime as dt
 import uuid
 from collections import defaultdict
+from contextlib import contextmanager
+from functools import wraps
 
 from sql import Cast, Literal, Null
 from sql.aggregate import Count, Min
@@ -10,6 +12,8 @@ from sql.functions import CurrentTimestamp
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.model.exceptions import AccessError
+from trytond.model.modelview import AccessButtonError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
@@ -41,6 +45,15 @@ HISTORY_ACTIONS = [
 OPEN_OPPORTUNITY_STATES = ['lead', 'opportunity', 'converted']
 _OWNERSHIP_FIELDS = {
     'owner', 'owner_department', 'ownership_state', 'lock_date', 'pool'}
+
+
+def taken_meanwhile(func):
+    "Decorate a button on customers with Party.crm_taken_meanwhile"
+    @wraps(func)
+    def wrapper(cls, parties, *args, **kwargs):
+        with cls.crm_taken_meanwhile(parties):
+            return func(cls, parties, *args, **kwargs)
+    return wrapper
 
 
 class Party(metaclass=PoolMeta):
@@ -360,15 +373,40 @@ class Party(metaclass=PoolMeta):
 
     # Actions
     @classmethod
-    @ModelView.button
+    @contextmanager
+    def crm_taken_meanwhile(cls, parties, message='crm_ext.msg_not_open'):
+        """Give the ownership message (naming the owner) instead of the
+        access error on customers that another salesperson locked while
+        the user was looking at them: the record rule hides them from the
+        user now, or their button is gone"""
+        try:
+            yield
+        except (AccessError, AccessButtonError):
+            with without_check_access():
+                for party in cls.browse([int(p) for p in parties]):
+                    if party.ownership_state == 'locked' and party.owner:
+                        raise OwnershipError(gettext(message,
+                                party=party.rec_name,
+                                owner=party.owner.rec_name))
+            raise
+
+    @classmethod
+    @taken_meanwhile
+    @ModelView.button_action('crm_ext.wizard_request_lock')
     def request_lock(cls, parties):
-        "Apply to lock open customers for the current user"
+        "Ask the reason and apply to lock open customers (申请锁定)"
+        pass
+
+    @classmethod
+    def request_lock_customers(cls, parties, reason=None):
+        """Apply to lock open customers for the current user; return the
+        lock requests (approved at once when no approval is needed)"""
         pool = Pool()
         Request = pool.get('crm.lock.request')
         employee = cls._crm_current_employee()
         if not employee:
             raise OwnershipError(gettext('crm_ext.msg_no_employee'))
-        Request.submit(parties, employee)
+        return Request.submit(parties, employee, reason=reason)
 
     @classmethod
     def lock_customers(cls, parties, employee, action='lock', reason=None,
@@ -756,6 +794,27 @@ class Opportunity(metaclass=PoolMeta):
             Party._crm_invalidate(party_ids)
 
 
+class CustomerWizardMixin:
+    """Wizards on customers: a customer another salesperson took meanwhile
+    gets the ownership message, not the access error"""
+    __slots__ = ()
+    _taken_message = 'crm_ext.msg_not_your_customer'
+
+    @classmethod
+    def check_access(cls):
+        pool = Pool()
+        Party = pool.get('party.party')
+        context = Transaction().context
+        ids = []
+        if context.get('active_model') == Party.__name__:
+            ids = list(context.get('active_ids') or [])
+            if context.get('active_id') is not None:
+                ids.append(context['active_id'])
+        with Party.crm_taken_meanwhile(
+                [i for i in ids if isinstance(i, int)], cls._taken_message):
+            super().check_access()
+
+
 class ReleaseStart(ModelView):
     "Release Customers"
     __name__ = 'crm.customer.release.start'
@@ -763,7 +822,7 @@ class ReleaseStart(ModelView):
     reason = fields.Text("Reason", required=True)
 
 
-class Release(Wizard):
+class Release(CustomerWizardMixin, Wizard):
     "Release Customers"
     __name__ = 'crm.customer.release'
     start = StateView('crm.customer.release.start',
@@ -791,7 +850,7 @@ class AssignStart(ModelView):
     customer_count = fields.Integer("Customers", readonly=True)
 
 
-class Assign(Wizard):
+class Assign(CustomerWizardMixin, Wizard):
     "Assign or Transfer Customers"
     __name__ = 'crm.customer.assign'
     start = StateView('crm.customer.assign.start',
