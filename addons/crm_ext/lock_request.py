@@ -25,6 +25,7 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'crm.lock.request'
     __string__ = "Customer Lock Request"
     _rec_name = 'reason'
+    _approval_summary_fields = ['party', 'requester', 'reason']
 
     party = fields.Many2One(
         'party.party', "Customer", required=True, ondelete='CASCADE',
@@ -71,9 +72,11 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
             'invisible': True,
             }
         cls._buttons.update({
+                # the requester's withdrawal: the approvers do not see it
                 'cancel': {
-                    'invisible': ~Eval('state').in_(['draft', 'pending']),
-                    'depends': ['state'],
+                    'invisible': (~Eval('state').in_(['draft', 'pending'])
+                        | ~Eval('approval_by_me', False)),
+                    'depends': ['state', 'approval_by_me'],
                     },
                 })
 
