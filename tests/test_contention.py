@@ -7,19 +7,16 @@ gets HTTP 503 or an access error: the winners win, every loser gets the
 product's zh_CN message, a customer has one owner, the quota and the
 balance hold, and every claim that can succeed succeeds.
 
-PostgreSQL only: SQLite has no row locks and runs one writer at a time."""
-import os
+On PostgreSQL the claims wait for each other's row locks; on SQLite for
+the database's single writer (oa_workflow.row_lock)."""
 import re
 import threading
 import unittest
 import uuid
-from pathlib import Path
 
 import polib
 
 from tests.server import ROOT, RpcError, get_server
-
-SQLITE = os.environ.get('TRYTOND_DATABASE_URI', 'sqlite:').startswith('sqlite')
 
 
 def message(module, xml_id, **values):
@@ -101,7 +98,6 @@ def race(calls):
     return outcomes
 
 
-@unittest.skipIf(SQLITE, "SQLite has no row locks: one writer at a time")
 class ContentionTestCase(unittest.TestCase):
     "Parallel claims give one winner and the product's messages"
 

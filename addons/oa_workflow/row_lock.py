@@ -30,7 +30,10 @@ transaction waiting for them always runs again after this one committed:
 a row may stand for data kept in other tables (the customers a salesperson
 owns count against their quota) that the waiting one must read afresh.
 
-SQLite has no row locks and runs one writer at a time: nothing to do."""
+SQLite has no row locks but one writer at a time, and Tryton's connections
+read outside a transaction until their first write: the rows are written
+at once, which waits for the other writer and keeps the others out; the
+values read before are forgotten."""
 from trytond import backend
 from trytond.exceptions import UserError
 from trytond.i18n import gettext
@@ -59,14 +62,15 @@ def lock_rows(records):
         return
     Model = records[0].__class__
     transaction = Transaction()
-    if not transaction.database.has_select_for():
-        return
     # The message is read first: a failed statement aborts the transaction
     busy = gettext('oa_workflow.msg_rows_busy',
         model=Model.__names__()['model'])
     table = Model.__table__()
     cursor = transaction.connection.cursor()
     ids = sorted({r.id for r in records})
+    if not transaction.database.has_select_for():
+        _lock_database(transaction, table, ids, busy)
+        return
     cursor.execute('SAVEPOINT oa_lock_rows')
     try:
         cursor.execute("SET LOCAL lock_timeout = '%ss'" % LOCK_WAIT)
@@ -90,3 +94,23 @@ def lock_rows(records):
             raise UserError(busy) from error
         raise RowsChanged() from error
     cursor.execute('RELEASE SAVEPOINT oa_lock_rows')
+
+
+def _lock_database(transaction, table, ids, busy):
+    """SQLite: the first write of a transaction waits for the writing one
+    (BEGIN IMMEDIATE, up to the connection's timeout) and no other may write
+    until it ends; what the transaction read before may be older than the
+    commits it waited for: its caches are emptied"""
+    cursor = transaction.connection.cursor()
+    try:
+        for sub_ids in grouped_slice(ids):
+            where = SQL_OPERATORS['in'](table.id, list(sub_ids))
+            cursor.execute(*table.update(
+                    [table.write_date], [table.write_date], where=where))
+    except backend.DatabaseOperationalError as error:
+        if 'locked' not in str(error):
+            raise
+        raise UserError(busy) from error
+    transaction.counter += 1
+    for cache in transaction.cache.values():
+        cache.clear()
