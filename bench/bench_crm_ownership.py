@@ -257,8 +257,9 @@ def user_context(database, user_id):
 
 
 def request_lock_rpc(database, user_id, party_id):
-    """Run Party.request_lock as the dispatcher does: a transaction
-    re-run with the row locks it asks for; rolled back at the end"""
+    """Run Party.request_lock_customers as the dispatcher does: a
+    transaction re-run when the rows it locks changed; rolled back at the
+    end"""
     from trytond.exceptions import UserError
     from trytond.pool import Pool
     from trytond.transaction import Transaction, TransactionError
@@ -271,7 +272,7 @@ def request_lock_rpc(database, user_id, party_id):
             try:
                 with transaction.set_context(context):
                     Party = Pool().get('party.party')
-                    Party.request_lock([Party(party_id)])
+                    Party.request_lock_customers([Party(party_id)])
                 outcome = 'ok'
             except TransactionError as exception:
                 transaction.rollback()

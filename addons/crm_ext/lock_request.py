@@ -6,10 +6,12 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
+from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from oa_workflow.approval import ApprovalMixin
 
 from .exceptions import OwnershipError
+from .ownership import CustomerWizardMixin
 
 
 class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
@@ -23,6 +25,7 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
     __name__ = 'crm.lock.request'
     __string__ = "Customer Lock Request"
     _rec_name = 'reason'
+    _approval_summary_fields = ['party', 'requester', 'reason']
 
     party = fields.Many2One(
         'party.party', "Customer", required=True, ondelete='CASCADE',
@@ -69,9 +72,11 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
             'invisible': True,
             }
         cls._buttons.update({
+                # the requester's withdrawal: the approvers do not see it
                 'cancel': {
-                    'invisible': ~Eval('state').in_(['draft', 'pending']),
-                    'depends': ['state'],
+                    'invisible': (~Eval('state').in_(['draft', 'pending'])
+                        | ~Eval('approval_by_me', False)),
+                    'depends': ['state', 'approval_by_me'],
                     },
                 })
 
@@ -122,33 +127,21 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
 
     # Submission
     @classmethod
-    def submit(cls, parties, employee, reason=None):
-        """Create lock requests of employee for the open parties
-
-        Rows of parties and employee are locked, then state, cool-down,
-        daily limit and quota (locked + pending) are checked. Without
-        approval the requests are approved at once."""
+    def check_claimable(cls, parties, employee):
+        """Check that employee, a salesperson, may apply to lock the parties
+        now: in the open pool, not requested by anyone, no cool-down, within
+        the daily limit and the quota (locked + pending); return {party id:
+        whether its lock needs approval}"""
         pool = Pool()
         Party = pool.get('party.party')
-        History = pool.get('crm.ownership.history')
-        Instance = pool.get('oa.approval.instance')
-        # The employee row first: on PostgreSQL (repeatable read) the
-        # snapshot is taken by the first lock, so it must be the contended
-        # one for the quota count to see the concurrent claims
-        Party._crm_lock_employees([employee], parties)
         Party._crm_check_salesperson(employee)
         with without_check_access():
             parties = Party.browse(parties)
-            pending = cls.search([
-                    ('party', 'in', [p.id for p in parties]),
-                    ('requester', '=', employee.id),
-                    ('state', '=', 'pending'),
-                    ])
-            if pending:
-                raise OwnershipError(gettext('crm_ext.msg_already_requested',
-                        party=pending[0].party.rec_name))
+            pending = {r.party.id: r for r in cls.search([
+                        ('party', 'in', [p.id for p in parties]),
+                        ('state', '=', 'pending'),
+                        ], order=[('id', 'DESC')])}
             used = Party._crm_used_quota(employee)
-            count = 0
             needs_approval = {}
             for party in parties:
                 if party.ownership_state != 'open':
@@ -156,14 +149,42 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
                             party=party.rec_name,
                             owner=party.owner.rec_name if party.owner
                             else '-'))
+                request = pending.get(party.id)
+                if request and request.requester == employee:
+                    raise OwnershipError(gettext(
+                            'crm_ext.msg_already_requested',
+                            party=party.rec_name))
+                elif request:
+                    # first come, first served: one request at a time
+                    raise OwnershipError(gettext(
+                            'crm_ext.msg_requested_by_other',
+                            party=party.rec_name,
+                            employee=request.requester.rec_name))
                 policy = party.crm_policy
+                count = len(needs_approval)
                 Party._crm_check_cooldown(party, employee, policy)
                 Party._crm_check_daily_limit(employee, policy, count + 1)
                 Party._crm_check_quota(
                     employee, policy, 1, used=used + count)
                 needs_approval[party.id] = bool(
                     policy and policy.needs_approval)
-                count += 1
+        return needs_approval
+
+    @classmethod
+    def submit(cls, parties, employee, reason=None):
+        """Create lock requests of employee for the open parties
+
+        The rows of the employee and the parties are locked (waiting for
+        the concurrent claims), then the parties are checked as
+        check_claimable does. Without approval the requests are approved
+        at once."""
+        pool = Pool()
+        Party = pool.get('party.party')
+        History = pool.get('crm.ownership.history')
+        Instance = pool.get('oa.approval.instance')
+        Party._crm_lock_employees([employee], parties)
+        needs_approval = cls.check_claimable(parties, employee)
+        with without_check_access():
             # requests needing approval are created pending (the
             # transition from draft has no side effect)
             requests = cls.create([{
@@ -184,6 +205,27 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
         if direct:
             cls._do_approve(direct)
         return requests
+
+    @classmethod
+    def outcome(cls, requests):
+        """Tell the requester, one line per request, whether the customer
+        is theirs now or who decides on it"""
+        lines = []
+        with without_check_access():
+            for request in cls.browse(requests):
+                party = request.party.rec_name
+                if request.state == 'approved':
+                    lines.append(gettext('crm_ext.msg_lock_granted',
+                            party=party))
+                elif request.state == 'pending':
+                    instance = request.approval_instance
+                    approvers = sorted({t.user.rec_name
+                            for t in (instance.tasks if instance else [])
+                            if t.state == 'pending'})
+                    lines.append(gettext('crm_ext.msg_lock_requested',
+                            party=party,
+                            approvers=', '.join(approvers) or '-'))
+        return '\n'.join(lines)
 
     # Approval engine (oa_workflow) hooks and overrides
     def approval_get_requester(self):
@@ -313,3 +355,69 @@ class LockRequest(ApprovalMixin, Workflow, ModelSQL, ModelView):
     def _now():
         import datetime
         return datetime.datetime.now()
+
+
+class RequestLockStart(ModelView):
+    "Request Lock"
+    __name__ = 'crm.customer.request_lock.start'
+    __string__ = "Request Lock"
+    customers = fields.Char("Customers", readonly=True)
+    needs_approval = fields.Boolean("Needs Approval", readonly=True,
+        help="The lock waits for the approval of your supervisor; "
+        "otherwise the customers are locked to you at once.")
+    reason = fields.Text("Reason", required=True,
+        help="Why you apply for the customers: the approver reads it and "
+        "it is kept in their ownership history.")
+
+
+class RequestLockDone(ModelView):
+    "Request Lock"
+    __name__ = 'crm.customer.request_lock.done'
+    __string__ = "Lock Requested"
+    result = fields.Text("Result", readonly=True)
+
+
+class RequestLock(CustomerWizardMixin, Wizard):
+    "Request Lock"
+    __name__ = 'crm.customer.request_lock'
+    _taken_message = 'crm_ext.msg_not_open'
+    start = StateView('crm.customer.request_lock.start',
+        'crm_ext.customer_request_lock_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Request Lock", 'request', 'tryton-ok', default=True),
+            ])
+    request = StateTransition()
+    done = StateView('crm.customer.request_lock.done',
+        'crm_ext.customer_request_lock_done_view_form', [
+            Button("OK", 'end', 'tryton-ok', default=True),
+            ])
+
+    def _employee(self):
+        employee = self.model._crm_current_employee()
+        if not employee:
+            raise OwnershipError(gettext('crm_ext.msg_no_employee'))
+        return employee
+
+    def default_start(self, fields):
+        "Tell at once why the customers cannot be claimed, if so"
+        pool = Pool()
+        Request = pool.get('crm.lock.request')
+        needs_approval = Request.check_claimable(
+            list(self.records), self._employee())
+        with without_check_access():
+            names = [p.rec_name for p in self.model.browse(self.records)]
+        return {
+            'customers': ', '.join(names),
+            'needs_approval': any(needs_approval.values()),
+            }
+
+    def transition_request(self):
+        pool = Pool()
+        Request = pool.get('crm.lock.request')
+        requests = self.model.request_lock_customers(
+            list(self.records), reason=self.start.reason)
+        self.done.result = Request.outcome(requests)
+        return 'done'
+
+    def default_done(self, fields):
+        return {'result': self.done.result}

@@ -2,6 +2,8 @@
 import datetime as dt
 import uuid
 from collections import defaultdict
+from contextlib import contextmanager
+from functools import wraps
 
 from sql import Cast, Literal, Null
 from sql.aggregate import Count, Min
@@ -10,14 +12,16 @@ from sql.functions import CurrentTimestamp
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.model.exceptions import AccessError
+from trytond.model.modelview import AccessButtonError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
-from trytond.transaction import (
-    Transaction, TransactionError, without_check_access)
+from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from oa_workflow.requester import current_employee
+from oa_workflow.row_lock import lock_rows
 from oa_workflow.system_record import SystemRecordMixin
 
 from .exceptions import OwnershipError, QuotaError
@@ -44,17 +48,13 @@ _OWNERSHIP_FIELDS = {
     'owner', 'owner_department', 'ownership_state', 'lock_date', 'pool'}
 
 
-class _LockError(TransactionError):
-    "The row locks of several tables, asked in one transaction re-run"
-
-    def __init__(self, errors):
-        super().__init__()
-        self._errors = errors
-
-    def fix(self, extras):
-        super().fix(extras)
-        for error in self._errors:
-            error.fix(extras)
+def taken_meanwhile(func):
+    "Decorate a button on customers with Party.crm_taken_meanwhile"
+    @wraps(func)
+    def wrapper(cls, parties, *args, **kwargs):
+        with cls.crm_taken_meanwhile(parties):
+            return func(cls, parties, *args, **kwargs)
+    return wrapper
 
 
 class Party(metaclass=PoolMeta):
@@ -144,6 +144,8 @@ class Party(metaclass=PoolMeta):
                         break
             if owner:
                 if policy:
+                    # the quota counted after the concurrent claims
+                    cls._crm_lock_employees([owner])
                     cls._crm_check_quota(owner, policy, 1)
                 values['owner'] = owner.id
                 values['owner_department'] = (
@@ -193,36 +195,17 @@ class Party(metaclass=PoolMeta):
 
     @classmethod
     def _crm_lock_employees(cls, employees, parties=None):
-        """Lock the employee rows (and the parties) and write the employees
-        unchanged
+        """Lock the rows of the employees (their quota) and of the parties,
+        waiting for the claims that hold them (oa_workflow.row_lock): the
+        transaction then counts the quota and reads the owners as the
+        previous claims left them
 
-        The no-op UPDATE creates a new row version, so that on PostgreSQL
-        (repeatable read) a concurrent claim whose snapshot predates this
-        transaction fails with a serialization error and is retried instead
-        of counting a stale quota. The employee and party locks are asked
-        together: the call is re-run once, not once per table."""
+        The employees first, then the parties, each in the order of their
+        ids: two claims never wait for each other crosswise."""
         pool = Pool()
         Employee = pool.get('company.employee')
-        employees = list({e.id for e in employees})
-        cls._crm_ask_locks(Employee.browse(employees), parties)
-        table = Employee.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*table.update([table.write_date], [table.write_date],
-                where=fields.SQL_OPERATORS['in'](table.id, employees)))
-
-    @classmethod
-    def _crm_ask_locks(cls, employees, parties=None):
-        "Lock the rows of employees and parties: one re-run asks for both"
-        pool = Pool()
-        Employee = pool.get('company.employee')
-        errors = []
-        for Model, records in [(Employee, employees), (cls, parties or [])]:
-            try:
-                Model.lock(records)
-            except TransactionError as error:
-                errors.append(error)
-        if errors:
-            raise _LockError(errors)
+        lock_rows(Employee.browse(sorted({e.id for e in employees})))
+        lock_rows(cls.browse(sorted({p.id for p in parties or []})))
 
     @classmethod
     def _crm_used_quota(cls, employee, exclude_pending=None):
@@ -390,22 +373,40 @@ class Party(metaclass=PoolMeta):
 
     # Actions
     @classmethod
-    @ModelView.button
+    @contextmanager
+    def crm_taken_meanwhile(cls, parties, message='crm_ext.msg_not_open'):
+        """Give the ownership message (naming the owner) instead of the
+        access error on customers that another salesperson locked while
+        the user was looking at them: the record rule hides them from the
+        user now, or their button is gone"""
+        try:
+            yield
+        except (AccessError, AccessButtonError):
+            with without_check_access():
+                for party in cls.browse([int(p) for p in parties]):
+                    if party.ownership_state == 'locked' and party.owner:
+                        raise OwnershipError(gettext(message,
+                                party=party.rec_name,
+                                owner=party.owner.rec_name))
+            raise
+
+    @classmethod
+    @taken_meanwhile
+    @ModelView.button_action('crm_ext.wizard_request_lock')
     def request_lock(cls, parties):
-        "Apply to lock open customers for the current user"
+        "Ask the reason and apply to lock open customers (申请锁定)"
+        pass
+
+    @classmethod
+    def request_lock_customers(cls, parties, reason=None):
+        """Apply to lock open customers for the current user; return the
+        lock requests (approved at once when no approval is needed)"""
         pool = Pool()
         Request = pool.get('crm.lock.request')
-        Employee = pool.get('company.employee')
-        # The rows are locked at the start of the re-run transaction: ask
-        # for them before reading the user, with the client's employee
-        # (checked below, a different one is locked then)
-        claimed = Transaction().context.get('employee')
-        if isinstance(claimed, int) and claimed > 0:
-            cls._crm_ask_locks([Employee(claimed)], parties)
         employee = cls._crm_current_employee()
         if not employee:
             raise OwnershipError(gettext('crm_ext.msg_no_employee'))
-        Request.submit(parties, employee)
+        return Request.submit(parties, employee, reason=reason)
 
     @classmethod
     def lock_customers(cls, parties, employee, action='lock', reason=None,
@@ -414,9 +415,6 @@ class Party(metaclass=PoolMeta):
         state and quota; used by lock approval and assignment"""
         pool = Pool()
         History = pool.get('crm.ownership.history')
-        # The employee row first: on PostgreSQL (repeatable read) the
-        # snapshot is taken by the first lock, so it must be the contended
-        # one for the quota count to see the concurrent claims
         cls._crm_lock_employees([employee], parties)
         with without_check_access():
             parties = cls.browse(parties)
@@ -443,9 +441,6 @@ class Party(metaclass=PoolMeta):
         Opportunity = pool.get('sale.opportunity')
         cls._crm_check_salesperson(employee)
         cls._crm_check_manager(parties, employee)
-        # The employee row first: on PostgreSQL (repeatable read) the
-        # snapshot is taken by the first lock, so it must be the contended
-        # one for the quota count to see the concurrent claims
         cls._crm_lock_employees([employee], parties)
         with without_check_access():
             parties = cls.browse(parties)
@@ -492,8 +487,8 @@ class Party(metaclass=PoolMeta):
         "Return locked customers to their pool"
         pool = Pool()
         History = pool.get('crm.ownership.history')
+        lock_rows(cls.browse(parties))
         cls._crm_check_manager(parties)
-        cls.lock(parties)
         with without_check_access():
             parties = cls.browse(parties)
             for party in parties:
@@ -799,6 +794,27 @@ class Opportunity(metaclass=PoolMeta):
             Party._crm_invalidate(party_ids)
 
 
+class CustomerWizardMixin:
+    """Wizards on customers: a customer another salesperson took meanwhile
+    gets the ownership message, not the access error"""
+    __slots__ = ()
+    _taken_message = 'crm_ext.msg_not_your_customer'
+
+    @classmethod
+    def check_access(cls):
+        pool = Pool()
+        Party = pool.get('party.party')
+        context = Transaction().context
+        ids = []
+        if context.get('active_model') == Party.__name__:
+            ids = list(context.get('active_ids') or [])
+            if context.get('active_id') is not None:
+                ids.append(context['active_id'])
+        with Party.crm_taken_meanwhile(
+                [i for i in ids if isinstance(i, int)], cls._taken_message):
+            super().check_access()
+
+
 class ReleaseStart(ModelView):
     "Release Customers"
     __name__ = 'crm.customer.release.start'
@@ -806,7 +822,7 @@ class ReleaseStart(ModelView):
     reason = fields.Text("Reason", required=True)
 
 
-class Release(Wizard):
+class Release(CustomerWizardMixin, Wizard):
     "Release Customers"
     __name__ = 'crm.customer.release'
     start = StateView('crm.customer.release.start',
@@ -834,7 +850,7 @@ class AssignStart(ModelView):
     customer_count = fields.Integer("Customers", readonly=True)
 
 
-class Assign(Wizard):
+class Assign(CustomerWizardMixin, Wizard):
     "Assign or Transfer Customers"
     __name__ = 'crm.customer.assign'
     start = StateView('crm.customer.assign.start',

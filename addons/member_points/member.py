@@ -25,6 +25,7 @@ from trytond.transaction import Transaction, record_cache_size
 from trytond.wizard import Button, StateReport, StateView, Wizard
 
 from oa_workflow.rec_name import RecNameSearchMixin
+from oa_workflow.row_lock import lock_rows
 
 from .exceptions import InsufficientPointsError
 
@@ -410,12 +411,13 @@ class Member(RecNameSearchMixin, Workflow, ModelSQL, ModelView):
     @classmethod
     def check_balances(cls, needs, lock=False):
         """Raise unless each member has the points of needs
-        ({member id: points taken}); lock the members first with lock"""
+        ({member id: points taken}); lock the members first with lock
+        (waiting for the concurrent redemptions: oa_workflow.row_lock)"""
         needs = {m: p for m, p in needs.items() if p > 0}
         if not needs:
             return
         if lock:
-            cls.lock(cls.browse(sorted(needs)))
+            lock_rows(cls.browse(sorted(needs)))
         balances = cls.read_balances(needs)
         for member_id, points in needs.items():
             if balances.get(member_id, 0) < points:

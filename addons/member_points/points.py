@@ -21,6 +21,8 @@ from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
+from oa_workflow.row_lock import lock_rows
+
 from .exceptions import PointsValidationError
 from .member import EARNING_TYPES, browse_sliced, invalidate_cache
 
@@ -424,7 +426,7 @@ class Line(ModelSQL, ModelView):
             return []
         to_lock = {e['member'] for e in entries if e['points'] < 0}
         if to_lock:
-            Member.lock(Member.browse(sorted(to_lock)))
+            lock_rows(Member.browse(sorted(to_lock)))
             # Check first so nothing is changed when the balance is not enough
             deltas = defaultdict(int)
             for entry in entries:

@@ -9,6 +9,7 @@ from trytond.transaction import Transaction
 
 from oa_workflow.deletable import DeletableStatesMixin
 from oa_workflow.rec_name import RecNameSearchMixin
+from oa_workflow.row_lock import lock_rows
 
 from .exceptions import OutOfStockError
 from .member import invalidate_cache
@@ -224,7 +225,7 @@ class Redemption(DeletableStatesMixin, RecNameSearchMixin, Workflow, ModelSQL,
                 gift_quantities.setdefault(redemption.gift.id, 0)
                 gift_quantities[redemption.gift.id] += redemption.quantity
         Member.check_balances(member_points, lock=True)
-        Gift.lock(Gift.browse(sorted({r.gift.id for r in redemptions})))
+        lock_rows(Gift.browse(sorted({r.gift.id for r in redemptions})))
         quantities = Gift.read_quantities(gift_quantities.keys())
         for gift_id, quantity in gift_quantities.items():
             if (quantities[gift_id] or 0) < quantity:
@@ -275,7 +276,7 @@ class Redemption(DeletableStatesMixin, RecNameSearchMixin, Workflow, ModelSQL,
         requested = [r for r in redemptions if r.state == 'requested']
         if not requested:
             return
-        Gift.lock(Gift.browse(sorted({r.gift.id for r in requested})))
+        lock_rows(Gift.browse(sorted({r.gift.id for r in requested})))
         gift_quantities = {}
         for redemption in requested:
             if redemption.gift.type == 'gift':

@@ -22,7 +22,8 @@ from sql.operators import Concat, Equal
 
 from trytond import backend
 from trytond.i18n import gettext
-from trytond.model import Index, ModelSQL, ModelView, fields, sequence_ordered
+from trytond.model import (
+    Index, Model, ModelSQL, ModelView, fields, sequence_ordered)
 from trytond.model.exceptions import AccessError
 from trytond.exceptions import UserError
 from trytond.pool import Pool
@@ -31,6 +32,7 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 from .approval_flow import INSTANCE_RULES, ApproverSpecMixin, RULES
+from .row_lock import lock_rows
 from .system_record import SystemRecordMixin
 
 logger = logging.getLogger(__name__)
@@ -70,8 +72,10 @@ class ApprovalMixin(object):
     ``approval_withdrawn`` and ``approval_cancelled`` (classmethods taking
     the records) and may override ``approval_get_requester``,
     ``approval_get_employee``, ``approval_flows`` and
-    ``approval_check_submit``."""
+    ``approval_check_submit``; the approvers read the fields of
+    ``_approval_summary_fields`` in their task."""
     __slots__ = ()
+    _approval_summary_fields = []
 
     approval_state = fields.Selection(
         DOCUMENT_STATES, "Approval State", readonly=True, sort=False)
@@ -100,6 +104,11 @@ class ApprovalMixin(object):
             help="The steps of the flow and their approvers if the document "
             "is submitted now."),
         'get_approval_preview')
+    approval_by_me = fields.Function(fields.Boolean(
+            "Requested by Me",
+            help="Whether you submit the document: only its requester may "
+            "withdraw it."),
+        'get_approval_by_me')
 
     @classmethod
     def __setup__(cls):
@@ -110,9 +119,11 @@ class ApprovalMixin(object):
                         ['running', 'approved']),
                     'depends': ['approval_state'],
                     },
+                # the requester's action: the approvers do not see it
                 'withdraw_approval': {
-                    'invisible': Eval('approval_state') != 'running',
-                    'depends': ['approval_state'],
+                    'invisible': ((Eval('approval_state') != 'running')
+                        | ~Eval('approval_by_me', False)),
+                    'depends': ['approval_state', 'approval_by_me'],
                     },
                 })
 
@@ -152,12 +163,38 @@ class ApprovalMixin(object):
         if self.approval_instance:
             return self.approval_instance.requester.id
 
+    def get_approval_by_me(self, name):
+        user = Transaction().user
+        if self.approval_instance:
+            return self.approval_instance.requester.id == user
+        return self.approval_get_requester() == user
+
     @classmethod
     def search_approval_requester(cls, name, clause):
         nested = clause[0][len(name):]
         return [('approval_instance.requester' + nested,) + tuple(clause[1:])]
 
     # Overridable parts
+    def approval_summary(self):
+        """The text shown to the approvers in their task: a line per field
+        of _approval_summary_fields with a value"""
+        names = list(self._approval_summary_fields)
+        descriptions = self.fields_get(names)
+        lines = []
+        for name in names:
+            value = getattr(self, name)
+            if value is None or value == '':
+                continue
+            description = descriptions[name]
+            if isinstance(value, Model):
+                value = value.rec_name
+            elif description.get('selection') and isinstance(
+                    description['selection'], list):
+                value = dict(description['selection']).get(value, value)
+            lines.append(gettext('oa_workflow.msg_summary_line',
+                    field=description['string'], value=value))
+        return '\n'.join(lines)
+
     def approval_get_requester(self):
         "Return the id of the user who submits the document"
         return Transaction().user
@@ -705,7 +742,7 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
         "Withdrawal by the requester (撤回)"
         pool = Pool()
         Log = pool.get('oa.approval.log')
-        cls.lock(instances)
+        lock_rows(cls.browse(instances))
         user = Transaction().user
         instances = cls.browse(instances)
         for instance in instances:
@@ -741,7 +778,7 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
         pool = Pool()
         Log = pool.get('oa.approval.log')
         Task = pool.get('oa.approval.task')
-        cls.lock(instances)
+        lock_rows(cls.browse(instances))
         instances = cls.browse(instances)
         for instance in instances:
             instance.check_running()
@@ -763,7 +800,7 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
     def force_end(cls, instances):
         pool = Pool()
         Log = pool.get('oa.approval.log')
-        cls.lock(instances)
+        lock_rows(cls.browse(instances))
         instances = cls.browse(instances)
         for instance in instances:
             instance.check_running()
@@ -780,7 +817,7 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
         pool = Pool()
         Log = pool.get('oa.approval.log')
         Task = pool.get('oa.approval.task')
-        cls.lock(instances)
+        lock_rows(cls.browse(instances))
         instances = cls.browse(instances)
         for instance in instances:
             instance.check_running()
@@ -956,6 +993,10 @@ class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
     decided_by = fields.Many2One(
         'res.user', "Decided By", readonly=True, ondelete='SET NULL',
         loading='lazy')
+    document_summary = fields.Function(
+        fields.Text("Summary",
+            help="What the document asks for, to decide on it here."),
+        'get_document_summary')
 
     @classmethod
     def __setup__(cls):
@@ -1061,6 +1102,19 @@ class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
                     result[name][task_id] = value
         return result
 
+    def get_document_summary(self, name):
+        "The document's summary for its approvers (the task gives the right)"
+        pool = Pool()
+        document = self.document
+        if not document or document.id is None or document.id < 0:
+            return None
+        Document = pool.get(document.__name__)
+        with without_check_access():
+            # the document may have been deleted
+            if not Document.search([('id', '=', document.id)]):
+                return None
+            return Document(document.id).approval_summary()
+
     @classmethod
     def view_attributes(cls):
         return super().view_attributes() + [
@@ -1123,9 +1177,9 @@ class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
     @classmethod
     def _lock_and_check(cls, tasks, system=False):
         Instance = Pool().get('oa.approval.instance')
-        # Lock the instances: the transaction is re-run with SELECT ...
-        # FOR UPDATE NOWAIT, so the second approver sees the decision
-        Instance.lock(list({t.instance for t in tasks}))
+        # Lock the instances (waiting for a concurrent decision), so the
+        # second approver sees the decision of the first
+        lock_rows(Instance.browse(sorted({t.instance.id for t in tasks})))
         tasks = cls.browse([t.id for t in tasks])
         cls._check_actionable(tasks, system=system)
         return tasks
@@ -1311,7 +1365,8 @@ class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
                 remind.append(task)
         if approve or reject:
             Instance = Pool().get('oa.approval.instance')
-            Instance.lock(list({t.instance for t in approve + reject}))
+            lock_rows(Instance.browse(
+                    sorted({t.instance.id for t in approve + reject})))
         if remind:
             cls.notify_assigned(remind, urge=True)
             cls.write(remind, {'reminded_at': now})

@@ -79,6 +79,8 @@ class Form(RecNameSearchMixin, RequesterMixin, ApprovalMixin, ModelSQL,
     __name__ = 'oa.form'
     __string__ = "Form"
     _rec_name_search_fields = ['form_type.name', 'subject', 'approval_number']
+    _approval_summary_fields = [
+        'form_type', 'subject', 'employee', 'date', 'data_text']
 
     _states = {
         'readonly': ~Eval('approval_state', 'none').in_(list(EDITABLE)),

@@ -451,7 +451,8 @@ def request_demo_lock(database, company_id, user_id, party_id):
             try:
                 with transaction.set_context(context):
                     Party = Pool().get('party.party')
-                    Party.request_lock([Party(party_id)])
+                    Party.request_lock_customers([Party(party_id)],
+                        reason="老客户转介绍，已约下周上门拜访")
             except TransactionError as exception:
                 transaction.rollback()
                 exception.fix(extras)

@@ -194,7 +194,7 @@ class CrmExtTestCase(
                 self.assertEqual({r.approval_state for r in requests},
                     {'running'})
                 with self.assertRaises(QuotaError) as cm:
-                    Party.request_lock([Party(c4.id)])
+                    Party.request_lock_customers([Party(c4.id)])
                 self.assertIn('3', cm.exception.message)
                 self.assertIn('Release', cm.exception.message)
             # the default flow: one task for the requester's supervisor
@@ -222,7 +222,7 @@ class CrmExtTestCase(
             # the quota is still full after approval
             with as_user(ns, 'a'):
                 with self.assertRaises(QuotaError):
-                    Party.request_lock([Party(c4.id)])
+                    Party.request_lock_customers([Party(c4.id)])
 
             # Release clock: c1 locked 40 days ago, never contacted: due;
             # c2 locked yesterday with an old last contact: not due;
@@ -251,7 +251,7 @@ class CrmExtTestCase(
             # cool-down: A may not claim c1 again, B may
             with as_user(ns, 'a'):
                 with self.assertRaises(UserError) as cm:
-                    Party.request_lock([Party(c1.id)])
+                    Party.request_lock_customers([Party(c1.id)])
                 self.assertIn('30', cm.exception.message)
             with as_user(ns, 'b'):
                 request = claim(c1)
@@ -300,9 +300,9 @@ class CrmExtTestCase(
                 self.assertEqual(request.state, 'approved')
                 self.assertEqual(Party(c1.id).owner, ns.a)
                 with self.assertRaises(QuotaError):
-                    Party.request_lock([Party(c2.id)])
+                    Party.request_lock_customers([Party(c2.id)])
                 with self.assertRaises(UserError):
-                    Party.request_lock([Party(c1.id)])
+                    Party.request_lock_customers([Party(c1.id)])
             policy.needs_approval = True
             policy.default_quota = 2
             policy.save()
@@ -997,7 +997,7 @@ class CrmExtConcurrencyTestCase(unittest.TestCase):
     def _request(self, customer_id, employee_id, company_id):
         def func():
             Party = Pool().get('party.party')
-            Party.request_lock([Party(customer_id)])
+            Party.request_lock_customers([Party(customer_id)])
             return 'ok'
         return func
 

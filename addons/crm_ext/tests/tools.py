@@ -161,7 +161,7 @@ def claim(party):
     pool = Pool()
     Party = pool.get('party.party')
     Request = pool.get('crm.lock.request')
-    Party.request_lock([Party(party.id)])
+    Party.request_lock_customers([Party(party.id)])
     request, = Request.search([('party', '=', party.id)],
         order=[('id', 'DESC')], limit=1)
     return request

@@ -3,7 +3,7 @@
 
 The stock of an item is the sum of its posted moves; it is kept in the
 ``quantity`` column, changed only by ``Item.change_stock`` in one UPDATE
-after the item rows are locked (``SELECT ... FOR UPDATE`` on PostgreSQL),
+after the item rows are locked (``row_lock.lock_rows``),
 and a CHECK constraint keeps it from ever going below zero, also under
 concurrent requisitions."""
 from sql import Literal, Null
@@ -21,6 +21,7 @@ from trytond.transaction import Transaction
 
 from ..approval import notify
 from ..rec_name import RecNameSearchMixin
+from ..row_lock import lock_rows
 
 
 class Item(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
@@ -142,24 +143,19 @@ class Item(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def current_stock(cls, ids, lock=False):
         """Return {id: quantity} of the items; with lock, the rows are locked
-        until the end of the transaction (in the order of the ids, so two
-        transactions never wait for each other crosswise)"""
+        until the end of the transaction, waiting for the concurrent
+        requisitions (row_lock)"""
         table = cls.__table__()
         transaction = Transaction()
         cursor = transaction.connection.cursor()
+        if lock:
+            lock_rows(cls.browse(sorted(set(ids))))
         result = {}
         for sub_ids in grouped_slice(
                 sorted(set(ids)), backend.MAX_QUERY_PARAMS):
-            query, params = tuple(table.select(
+            cursor.execute(*table.select(
                     table.id, table.quantity,
-                    where=SQL_OPERATORS['in'](table.id, list(sub_ids)),
-                    order_by=table.id.asc))
-            if lock and backend.name == 'postgresql':
-                # NO KEY UPDATE: the requisition lines and moves referencing
-                # the item hold KEY SHARE locks on it, FOR UPDATE would
-                # deadlock with them
-                query += ' FOR NO KEY UPDATE'
-            cursor.execute(query, params)
+                    where=SQL_OPERATORS['in'](table.id, list(sub_ids))))
             result.update(cursor)
         return result
 

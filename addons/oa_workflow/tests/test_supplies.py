@@ -17,7 +17,7 @@ from trytond.modules.company.tests import (
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     DB_NAME, activate_module, with_transaction)
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
 
 from .tools import create_flow
 
@@ -443,7 +443,8 @@ class SuppliesTestCase(unittest.TestCase):
 
         def run(i):
             # the dispatcher re-runs a transaction that hit a serialization
-            # failure; do the same here
+            # failure or asked to be run again (a lock that found its rows
+            # changed); do the same here
             context = {'company': company_id, 'employee': employee_id}
             waited = False
             for attempt in range(20):
@@ -471,6 +472,8 @@ class SuppliesTestCase(unittest.TestCase):
                             transaction.rollback()
                             results.append(('refused', e.message))
                         return
+                except TransactionError:
+                    continue
                 except backend.DatabaseOperationalError:
                     time.sleep(0.05 * (attempt + 1))
                     continue
