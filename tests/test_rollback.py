@@ -113,7 +113,8 @@ class RollbackTestCase(unittest.TestCase):
         sales_employee = self.session('sales')[1]['employee']
         party, = self.rpc('sales', 'model.party.party.search',
             [('ownership_state', '=', 'open')], 0, 1, [('id', 'DESC')])
-        self.rpc('sales', 'model.party.party.request_lock', [party])
+        self.run_wizard('sales', 'crm.customer.request_lock', 'party.party',
+            [party], 'request', {'start': {'reason': "重点跟进"}})
         request, = self.rpc('sales', 'model.crm.lock.request.search_read',
             [('party', '=', party), ('requester', '=', sales_employee),
                 ('state', '=', 'pending')], 0, None, None, ['state'])
@@ -170,8 +171,10 @@ class RollbackTestCase(unittest.TestCase):
             active_model=model)
         wizard_id, start, _ = self.server.rpc(
             f'wizard.{wizard}.create', [context], session)
-        self.server.rpc(f'wizard.{wizard}.execute',
-            [wizard_id, {}, start, context], session)
+        view = self.server.rpc(f'wizard.{wizard}.execute',
+            [wizard_id, {}, start, context], session)['view']
+        for name, values in data.items():
+            data[name] = dict(view['defaults'], **view['values'], **values)
         try:
             return self.server.rpc(f'wizard.{wizard}.execute',
                 [wizard_id, data, state, context], session)
