@@ -177,7 +177,8 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
     # Duplicate prevention
     @fields.depends('id', 'name', 'crm_uscc', 'contact_mechanisms')
     def on_change_with_crm_duplicates(self, name=None):
-        return [p.id for p in self._crm_find_duplicates(limit=10)]
+        return [p.id for p in self._crm_find_duplicates(
+                limit=10, readable=True)]
 
     def _crm_phones(self):
         "Return the phone numbers of the party in E.164"
@@ -199,8 +200,10 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
                         number, phonenumbers.PhoneNumberFormat.E164))
         return phones
 
-    def _crm_find_duplicates(self, limit=None, exact=False):
-        "Return parties that are probably the same customer"
+    def _crm_find_duplicates(self, limit=None, exact=False, readable=False):
+        """Return parties that are probably the same customer; readable:
+        only those the user may read (the list shown in the form; the
+        warning at saving names the others without opening them)"""
         key = name_key(getattr(self, 'name', None))
         uscc = compact_uscc(getattr(self, 'crm_uscc', None))
         phones = self._crm_phones() if not exact else set()
@@ -225,8 +228,13 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
         own_id = getattr(self, 'id', None)
         if own_id is not None and own_id >= 0:
             domain = [domain, ('id', '!=', own_id)]
-        with without_check_access(), \
-                Transaction().set_context(active_test=False):
+        if readable:
+            # with the user's rules, also when read as a Function field
+            # (computed without access checks)
+            context = {'_check_access': True}
+        else:
+            context = {'_check_access': False}
+        with Transaction().set_context(active_test=False, **context):
             return self.search(domain, limit=limit, order=[('id', 'ASC')])
 
     @classmethod
