@@ -94,8 +94,9 @@ class LeadJourneyTestCase(BrowserTestCase):
         self.open_row(name)
         self.button("认定").click()
         self.xpath(MODAL + '//*[starts-with(normalize-space(text()), "认定线索")]')
+        # the new customer's name is proposed from the lead
         customer = self.xpath(MODAL + '//input[@name="customer_name"]')
-        self.assertEqual(customer.get_attribute('value'), name)
+        self.wait.until(lambda d: customer.get_attribute('value') == name)
         self.button("认定", within=MODAL).click()
         self.wait.until(EC.invisibility_of_element_located(
                 (By.XPATH, MODAL)))
@@ -107,8 +108,11 @@ class LeadJourneyTestCase(BrowserTestCase):
         self.login('sales')
         self.open_menu(deals)
         self.open_row(name)
+        # the deal opens (its customer is read) in its first stage
         stage = self.xpath(TAB + '//input[@name="stage"]')
-        self.assertEqual(stage.get_attribute('value'), first)
+        self.wait.until(lambda d: stage.get_attribute('value') == first)
+        party = self.xpath(TAB + '//input[@name="party"]')
+        self.wait.until(lambda d: party.get_attribute('value') == name)
         stage.clear()
         stage.send_keys(second)
         stage.send_keys(Keys.TAB)
@@ -121,8 +125,8 @@ class LeadJourneyTestCase(BrowserTestCase):
         self.xpath(MODAL + '//*[starts-with(normalize-space(text()), "暂缓商机")]')
         reason = "客户预算冻结，下季度再议"
         self.xpath(MODAL + '//textarea[@name="reason"]').send_keys(reason)
-        date = self.xpath(MODAL + '//input[@name="reactivation_date"]'
-            ).get_attribute('value')
+        field = self.xpath(MODAL + '//input[@name="reactivation_date"]')
+        date = self.wait.until(lambda d: field.get_attribute('value'))
         self.button("暂缓", within=MODAL).click()
         self.wait.until(EC.invisibility_of_element_located(
                 (By.XPATH, MODAL)))
