@@ -16,6 +16,8 @@ from trytond.pyson import Eval, If
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
+from .tools import warning_key
+
 EVENT_TYPES = [
     ('appointment', "Appointment"),
     ('meeting', "Meeting"),
@@ -341,7 +343,10 @@ class Event(Workflow, ModelSQL, ModelView):
                         ], order=[('start', 'ASC')], limit=5)
             if not conflicts:
                 continue
-            key = Warning.format('crm_event_overlap', [event] + conflicts)
+            # from the values, not from the id a new event gets at each
+            # attempt: the user's "Yes" must be found at the next save
+            key = warning_key('crm_event_overlap', event.start, event.end,
+                sorted(employees), [c.id for c in conflicts])
             if Warning.check(key):
                 lines = []
                 for conflict in conflicts:

@@ -26,7 +26,8 @@ class Rule(metaclass=PoolMeta):
         if 'crm.customer.focus' in model_names:
             key = (*key, Transaction().user)
         if not model_names & {'party.party', 'crm.lock.request',
-                'crm.ownership.history', 'crm.customer.share'}:
+                'crm.ownership.history', 'crm.customer.share',
+                'oa.approval.instance', 'oa.approval.task'}:
             return key
         context = cls._crm_context()
         return (*key, tuple(context['crm_employees']),

@@ -182,15 +182,17 @@ class LeadMixin:
         return values
 
     @classmethod
-    def _crm_create_customer(cls, lead, name):
-        "Create the customer: the ownership policy decides its owner"
+    def _crm_create_customer(cls, lead, name, owner=None):
+        """Create the customer: it belongs to the salesperson of the deal
+        (within their quota), else the ownership policy decides its owner"""
         pool = Pool()
         Party = pool.get('party.party')
         name = (name or lead.lead_name or '').strip()
         if not name:
             raise LeadError(gettext('crm_ext.msg_lead_no_customer_name',
                     lead=lead.rec_name))
-        with Transaction().set_context(crm_customer=True):
+        with Transaction().set_context(crm_customer=True,
+                _crm_owner=owner.id if owner else None):
             party, = Party.create([lead._crm_customer_values(name)])
         return party
 
@@ -218,12 +220,15 @@ class LeadMixin:
             cls.cancel(leads)
             return
         for lead in leads:
+            # the lead's salesperson (or the one chosen) gets the deal and
+            # the new customer, not the qualifier
+            owner = employee or lead.employee
             customer = party or lead.party
             if not customer:
-                customer = cls._crm_create_customer(lead, customer_name)
+                customer = cls._crm_create_customer(
+                    lead, customer_name, owner)
             lead_values = dict(values, party=customer.id)
-            owner = employee or lead.employee or getattr(
-                customer, 'owner', None)
+            owner = owner or getattr(customer, 'owner', None)
             if owner:
                 lead_values['employee'] = owner.id
             if result == 'opportunity' and not owner:
@@ -412,8 +417,9 @@ class QualifyStart(ModelView):
     result = fields.Selection(RESULTS[1:], "Qualify As", required=True)
     party = fields.Many2One('party.party', "Existing Customer",
         states={'invisible': Eval('result') == 'discarded'},
-        help="Leave empty to create the customer from the lead; its owner "
-        "follows the ownership policy.")
+        help="Leave empty to create the customer from the lead; it belongs "
+        "to the salesperson (without one, its owner follows the ownership "
+        "policy).")
     customer_name = fields.Char("New Customer Name",
         states={
             'invisible': (Eval('result') == 'discarded') | Bool(Eval('party')),

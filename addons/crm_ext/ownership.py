@@ -120,13 +120,18 @@ class Party(metaclass=PoolMeta):
         pool = Pool()
         CustomerPool = pool.get('crm.customer.pool')
         Date = pool.get('ir.date')
+        Employee = pool.get('company.employee')
         values = super().preprocess_values(mode, values)
         context = Transaction().context
         if (mode == 'create'
                 and not context.get('_crm_ownership')
                 and (values.get('crm_type') or context.get('crm_customer'))):
             values.setdefault('crm_type', 'organization')
-            employee = cls._crm_current_employee()
+            # the salesperson a new customer is made for (a qualified
+            # lead's), else its creator
+            given_owner = context.get('_crm_owner')
+            employee = (Employee(given_owner) if given_owner
+                else cls._crm_current_employee())
             if not values.get('pool'):
                 customer_pool = CustomerPool.find(values, employee)
                 values['pool'] = customer_pool.id if customer_pool else None
@@ -135,7 +140,7 @@ class Party(metaclass=PoolMeta):
             policy = customer_pool.policy if customer_pool else None
             mode_ = policy.creation_mode if policy else 'creator'
             owner = None
-            if mode_ == 'creator':
+            if given_owner or mode_ == 'creator':
                 owner = employee
             elif mode_ == 'territory':
                 for territory in policy.territories:

@@ -20,7 +20,8 @@ from trytond.transaction import (
 
 from .exceptions import DuplicateCustomerError, DuplicateCustomerWarning
 from .tools import (
-    compact_uscc, is_valid_uscc, mask_value, name_key, pinyin_initials)
+    compact_uscc, is_valid_uscc, mask_value, name_key, pinyin_initials,
+    warning_key)
 
 CRM_TYPES = [
     (None, ""),
@@ -125,6 +126,11 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
         'on_change_with_crm_duplicates')
     crm_masked = fields.Function(
         fields.Boolean("Masked"), 'get_crm_masked')
+    crm_my_deal = fields.Function(fields.Boolean("Customer of My Deals",
+            help="The customer of a lead or opportunity of the user, of "
+            "their team or on whose team the user is: the user may read it "
+            "(sensitive data masked)."),
+        'get_crm_my_deal', searcher='search_crm_my_deal')
 
     @classmethod
     def __setup__(cls):
@@ -174,7 +180,8 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
     # Duplicate prevention
     @fields.depends('id', 'name', 'crm_uscc', 'contact_mechanisms')
     def on_change_with_crm_duplicates(self, name=None):
-        return [p.id for p in self._crm_find_duplicates(limit=10)]
+        return [p.id for p in self._crm_find_duplicates(
+                limit=10, readable=True)]
 
     def _crm_phones(self):
         "Return the phone numbers of the party in E.164"
@@ -196,8 +203,10 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
                         number, phonenumbers.PhoneNumberFormat.E164))
         return phones
 
-    def _crm_find_duplicates(self, limit=None, exact=False):
-        "Return parties that are probably the same customer"
+    def _crm_find_duplicates(self, limit=None, exact=False, readable=False):
+        """Return parties that are probably the same customer; readable:
+        only those the user may read (the list shown in the form; the
+        warning at saving names the others without opening them)"""
         key = name_key(getattr(self, 'name', None))
         uscc = compact_uscc(getattr(self, 'crm_uscc', None))
         phones = self._crm_phones() if not exact else set()
@@ -222,8 +231,13 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
         own_id = getattr(self, 'id', None)
         if own_id is not None and own_id >= 0:
             domain = [domain, ('id', '!=', own_id)]
-        with without_check_access(), \
-                Transaction().set_context(active_test=False):
+        if readable:
+            # with the user's rules, also when read as a Function field
+            # (computed without access checks)
+            context = {'_check_access': True}
+        else:
+            context = {'_check_access': False}
+        with Transaction().set_context(active_test=False, **context):
             return self.search(domain, limit=limit, order=[('id', 'ASC')])
 
     @classmethod
@@ -249,7 +263,8 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
         if field_names and not (
                 field_names & {'name', 'crm_uscc', 'crm_type'}):
             return
-        if Transaction().context.get('crm_skip_duplicate_check'):
+        # an internal key (the RPC context never carries '_' keys)
+        if Transaction().context.get('_crm_skip_duplicate_check'):
             return
         for party in parties:
             if not party.crm_type:
@@ -273,7 +288,7 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
             likely = [p for p in party._crm_find_duplicates(limit=5)
                 if p.crm_type]
             if likely:
-                key = Warning.format('crm_duplicate', [party])
+                key = party._crm_duplicate_warning_key(likely)
                 if Warning.check(key):
                     raise DuplicateCustomerWarning(key, gettext(
                             'crm_ext.msg_likely_duplicate_customer',
@@ -283,6 +298,15 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
                                     p.owner.rec_name if p.owner
                                     else gettext('crm_ext.msg_open_pool'))
                                 for p in likely)))
+
+    def _crm_duplicate_warning_key(self, likely):
+        """The key of the likely-duplicate warning: the normalized values
+        of the customer and the customers they matched, never its own id
+        (a new one at each attempt), so that the user's "Yes" is found when
+        the same customer is saved again"""
+        return warning_key('crm_duplicate',
+            name_key(self.name), compact_uscc(self.crm_uscc),
+            sorted(self._crm_phones()), sorted(p.id for p in likely))
 
     @classmethod
     def _crm_invalidate(cls, ids=None):
@@ -384,6 +408,47 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
                 if state == 'open' or (owner and owner not in employees):
                     masked.add(id_)
         return masked
+
+    @classmethod
+    def _crm_my_deals_query(cls):
+        """The customers of the deals of the user's employees (and team) or
+        on whose team the user is, in SQL: the record rule uses it, and
+        must not go through the opportunities' own rules"""
+        pool = Pool()
+        Opportunity = pool.get('sale.opportunity')
+        Team = pool.get('crm.opportunity-res.user')
+        opportunity = Opportunity.__table__()
+        team = Team.__table__()
+        employees = cls._crm_user_context()['crm_employees']
+        where = opportunity.id.in_(team.select(team.opportunity,
+                where=team.user == Transaction().user))
+        if employees:
+            where |= fields.SQL_OPERATORS['in'](
+                opportunity.employee, employees)
+        return opportunity.select(opportunity.party,
+            where=(opportunity.party != Null) & where)
+
+    @classmethod
+    def get_crm_my_deal(cls, parties, name):
+        table = cls.__table__()
+        query = cls._crm_my_deals_query()
+        cursor = Transaction().connection.cursor()
+        result = dict.fromkeys((p.id for p in parties), False)
+        for sub_ids in grouped_slice([p.id for p in parties]):
+            cursor.execute(*table.select(table.id,
+                    where=fields.SQL_OPERATORS['in'](table.id, sub_ids)
+                    & table.id.in_(query)))
+            result.update((id_, True) for id_, in cursor)
+        return result
+
+    @classmethod
+    def search_crm_my_deal(cls, name, clause):
+        _, operator, value = clause[:3]
+        if operator not in {'=', '!='}:
+            return []
+        positive = (operator == '=') == bool(value)
+        return [('id', 'in' if positive else 'not in',
+                cls._crm_my_deals_query())]
 
     def get_crm_masked(self, name):
         return self.id in self._crm_masked_ids([self.id])

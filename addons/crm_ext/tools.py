@@ -1,5 +1,6 @@
 # This file is part of the crm_ext module.
 "Normalization and masking helpers shared by the crm_ext models"
+import hashlib
 import re
 import unicodedata
 
@@ -99,3 +100,15 @@ def mask_value(value, type_=None):
     if type_ in {None, 'phone', 'mobile', 'fax', 'sip', 'other'}:
         return mask_phone(value)
     return '***'
+
+
+def warning_key(name, *values):
+    """Return the key of a UserWarning made from the values that raised it
+
+    A new record gets another id at each attempt (and another user's
+    records may take the previous one), so a key made from it never matches
+    the user's "Yes" (res.user.warning): the key must be made from stable
+    values, e.g. the normalized values that matched and the ids of the
+    existing records they matched."""
+    digest = hashlib.md5(repr(values).encode('utf-8')).hexdigest()
+    return '%s.%s' % (digest, name)

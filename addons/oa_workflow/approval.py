@@ -328,7 +328,44 @@ class ApprovalMixin(object):
         Instance.withdraw(instances)
 
 
-class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
+class DocumentNameMixin(object):
+    """The name of the document (its rec_name, as the client reads it with
+    the reference) is the approval's copy of it, made at submission: the
+    readers of an approval (a monitor, an approver by transfer) see it
+    without being allowed to read the document itself, which they may still
+    not open"""
+    __slots__ = ()
+
+    @classmethod
+    def read(cls, ids, fields_names):
+        if {f for f in fields_names if f.startswith('document.')} != {
+                'document.rec_name'}:
+            return super().read(ids, fields_names)
+        names = [f for f in fields_names if f != 'document.rec_name']
+        rows = super().read(ids, names + (
+                ['document'] if 'document' not in names else []))
+        # the rows passed the access check of the reader
+        document_names = cls._document_names([r['id'] for r in rows])
+        for row in rows:
+            document = row['document'] if 'document' in names \
+                else row.pop('document')
+            try:
+                id_ = int(document.split(',', 1)[1]) if document else -1
+            except ValueError:
+                id_ = -1
+            row['document.'] = ({'id': id_,
+                    'rec_name': document_names.get(row['id']) or ''}
+                if id_ >= 0 else None)
+        return rows
+
+    @classmethod
+    def _document_names(cls, ids):
+        "Return the document name of each record id"
+        raise NotImplementedError
+
+
+class ApprovalInstance(
+        DocumentNameMixin, SystemRecordMixin, ModelSQL, ModelView):
     "Approval Instance"
     __name__ = 'oa.approval.instance'
     __string__ = "Approval Instance"
@@ -422,6 +459,11 @@ class ApprovalInstance(SystemRecordMixin, ModelSQL, ModelView):
     def get_document_models(cls):
         from .approval_flow import document_models
         return document_models()
+
+    @classmethod
+    def _document_names(cls, ids):
+        with without_check_access():
+            return {r['id']: r['name'] for r in cls.read(ids, ['name'])}
 
     @classmethod
     def default_state(cls):
@@ -923,7 +965,8 @@ class ApprovalInstanceStepUser(ModelSQL):
         'res.user', "User", required=True, ondelete='CASCADE')
 
 
-class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
+class ApprovalTask(
+        DocumentNameMixin, SystemRecordMixin, ModelSQL, ModelView):
     "Approval Task"
     __name__ = 'oa.approval.task'
     __string__ = "Approval Task"
@@ -947,6 +990,10 @@ class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
     instance_state = fields.Function(
         fields.Selection(INSTANCE_STATES, "Approval State"),
         'get_instance_fields')
+    employee = fields.Function(fields.Many2One(
+            'company.employee', "Employee",
+            help="The employee the approved document is for."),
+        'get_instance_fields', searcher='search_employee')
     user = fields.Many2One(
         'res.user', "Approver", required=True, readonly=True,
         ondelete='RESTRICT')
@@ -1045,6 +1092,13 @@ class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
         return document_models()
 
     @classmethod
+    def _document_names(cls, ids):
+        "The instance's name: the task's own is followed by its step"
+        with without_check_access():
+            return {r['id']: (r['instance.'] or {}).get('name')
+                for r in cls.read(ids, ['instance.name'])}
+
+    @classmethod
     def default_state(cls):
         return 'pending'
 
@@ -1089,6 +1143,7 @@ class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         columns = {
             'instance_state': instance.state,
+            'employee': instance.employee,
             }
         result = {name: {} for name in names}
         for sub_tasks in grouped_slice(tasks, backend.MAX_QUERY_PARAMS):
@@ -1114,6 +1169,24 @@ class ApprovalTask(SystemRecordMixin, ModelSQL, ModelView):
             if not Document.search([('id', '=', document.id)]):
                 return None
             return Document(document.id).approval_summary()
+
+    @classmethod
+    def search_employee(cls, name, clause):
+        """In SQL on the task and instance tables: a record rule on tasks
+        may use it without the instances' rules (which read the tasks)"""
+        pool = Pool()
+        Instance = pool.get('oa.approval.instance')
+        task = cls.__table__()
+        instance = Instance.__table__()
+        _, operator, value = clause[:3]
+        if (operator not in {'=', '!=', 'in', 'not in'} or value is None
+                or (operator in {'in', 'not in'} and None in value)):
+            return [('instance.employee',) + tuple(clause[1:])]
+        where = fields.SQL_OPERATORS[operator](
+            instance.employee, list(value) if 'in' in operator else value)
+        return [('id', 'in', task.join(instance,
+                    condition=task.instance == instance.id).select(
+                    task.id, where=where))]
 
     @classmethod
     def view_attributes(cls):

@@ -354,8 +354,8 @@ class OpportunityTestCase(unittest.TestCase):
             self.assertEqual(lead1.party.crm_status, 'prospect')
             self.assertEqual(lead1.qualified_by, ns.users['sup'])
             self.assertEqual(lead1.employee, ns.a)
-            # creation mode 'creator': the qualifier owns the new customer
-            self.assertEqual(lead1.party.owner, ns.sup)
+            # the lead's salesperson owns the new customer, not the qualifier
+            self.assertEqual(lead1.party.owner, ns.a)
             self.assertEqual(
                 {m.type for m in lead1.party.contact_mechanisms},
                 {'phone', 'email'})
