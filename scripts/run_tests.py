@@ -20,6 +20,9 @@ ADDONS = ROOT / 'addons'
 WEIGHTS = {'tests': 4, 'crm_ext': 3, 'oa_workflow': 2, 'upstream': 2}
 # Test modules of tests/ run as their own group (their own database build)
 OWN_GROUPS = {'tests.test_upstream_scenarios': 'upstream'}
+# The tests of tests/ share one demo server: those reading the demo data as
+# generated run before those changing it
+FIRST = ['tests.test_demo_data']
 
 
 def test_modules(selectors):
@@ -34,6 +37,8 @@ def test_modules(selectors):
     for f in sorted((ROOT / 'tests').glob('test_*.py')):
         name = f'tests.{f.stem}'
         groups.setdefault(OWN_GROUPS.get(name, 'tests'), []).append(name)
+    for names in groups.values():
+        names.sort(key=lambda n: (n not in FIRST, n))
     if selectors:
         selected = {}
         for selector in selectors:

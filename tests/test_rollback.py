@@ -173,8 +173,12 @@ class RollbackTestCase(unittest.TestCase):
             f'wizard.{wizard}.create', [context], session)
         view = self.server.rpc(f'wizard.{wizard}.execute',
             [wizard_id, {}, start, context], session)['view']
+        # sao sends the record's values, not the names of its relations
+        # ('field.': {'rec_name': ...})
+        shown = {k: v for k, v in {**view['defaults'], **view['values']}.items()
+            if not k.endswith('.')}
         for name, values in data.items():
-            data[name] = dict(view['defaults'], **view['values'], **values)
+            data[name] = dict(shown, **values)
         try:
             return self.server.rpc(f'wizard.{wizard}.execute',
                 [wizard_id, data, state, context], session)

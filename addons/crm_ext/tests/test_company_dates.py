@@ -84,7 +84,7 @@ class CompanyDatesTestCase(unittest.TestCase):
             until = Date.today() + dt.timedelta(days=15)
             with as_user(ns, 'a'):
                 with self.assertRaises(UserError) as cm:
-                    Party.request_lock([Party(customer.id)])
+                    Party.request_lock_customers([Party(customer.id)])
             self.assertIn(str(until), cm.exception.message)
             self.assertNotIn(
                 str(until - dt.timedelta(days=1)), cm.exception.message)
@@ -124,7 +124,7 @@ class CompanyDatesTestCase(unittest.TestCase):
             setup_policy(ns, quota=5, needs_approval=False, contact_days=30)
             customer, = create_customers(["拜访客户"])
             with as_user(ns, 'a'):
-                Party.request_lock([Party(customer.id)])
+                Party.request_lock_customers([Party(customer.id)])
                 record = Record(party=Party(customer.id), type='visit',
                     employee=ns.a.id, subject="拜访", content="早上拜访")
                 record.date = first_minute()
