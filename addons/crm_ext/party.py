@@ -6,6 +6,7 @@ from itertools import chain
 import phonenumbers
 
 from sql import Null
+from sql.conditionals import Case
 
 from trytond.cache import Cache
 from trytond.i18n import gettext
@@ -16,7 +17,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import (
-    Transaction, inactive_records, without_check_access)
+    Transaction, check_access, inactive_records, without_check_access)
 
 from .exceptions import DuplicateCustomerError, DuplicateCustomerWarning
 from .tools import (
@@ -48,9 +49,10 @@ def masking_active():
     checks, such as the records a report template reads"""
     transaction = Transaction()
     context = transaction.context
+    # no key of a request's context turns it off (the dispatcher drops the
+    # keys starting with '_' from the client's context)
     return bool(transaction.user
-        and (transaction.check_access or context.get('_crm_mask_reads'))
-        and not context.get('crm_unmasked'))
+        and (transaction.check_access or context.get('_crm_mask_reads')))
 
 
 class MaskedBrowseMixin:
@@ -131,6 +133,11 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
             "their team or on whose team the user is: the user may read it "
             "(sensitive data masked)."),
         'get_crm_my_deal', searcher='search_crm_my_deal')
+    crm_readable = fields.Function(fields.Boolean("Readable",
+            help="The user may read the customer by the record rules: "
+            "the records of other models that show a customer (members, "
+            "...) follow it."),
+        'get_crm_readable', searcher='search_crm_readable')
 
     @classmethod
     def __setup__(cls):
@@ -381,10 +388,17 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
     def _crm_masked_ids(cls, ids):
         """Return the ids of the parties the user sees only as open-pool
         customers (read straight from the table to avoid recursion)"""
-        transaction = Transaction()
         # Only what leaves the server is masked (RPC read, export); the
         # business code works on the real values
         if not masking_active():
+            return set()
+        return cls._crm_masked_for_user(ids)
+
+    @classmethod
+    def _crm_masked_for_user(cls, ids):
+        "Return the ids of the parties whose numbers the user sees masked"
+        transaction = Transaction()
+        if not transaction.user:
             return set()
         ids = [int(i) for i in ids if i is not None and int(i) >= 0]
         if not ids:
@@ -395,17 +409,24 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
         shared = set(context['crm_shared'])
         employees = set(context['crm_employees'])
         table = cls.__table__()
+        # a contact person is masked as the organization it works for
+        employer = cls.__table__()
+        is_contact = (table.crm_type == 'contact') & (employer.id != Null)
+        state = Case((is_contact, employer.ownership_state),
+            else_=table.ownership_state)
+        owner = Case((is_contact, employer.owner), else_=table.owner)
         cursor = transaction.connection.cursor()
         masked = set()
         for sub_ids in grouped_slice(ids, 1000):
-            cursor.execute(*table.select(
-                    table.id, table.ownership_state, table.owner,
-                    where=fields.SQL_OPERATORS['in'](table.id, sub_ids)
-                    & (table.ownership_state != Null)))
-            for id_, state, owner in cursor:
-                if id_ in shared:
+            cursor.execute(*table.join(employer, 'LEFT',
+                    condition=employer.id == table.crm_employer).select(
+                    table.id, state, owner,
+                    Case((is_contact, employer.id), else_=table.id),
+                    where=fields.SQL_OPERATORS['in'](table.id, sub_ids)))
+            for id_, state_, owner_, customer in cursor:
+                if state_ is None or customer in shared:
                     continue
-                if state == 'open' or (owner and owner not in employees):
+                if state_ == 'open' or (owner_ and owner_ not in employees):
                     masked.add(id_)
         return masked
 
@@ -450,8 +471,47 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
         return [('id', 'in' if positive else 'not in',
                 cls._crm_my_deals_query())]
 
-    def get_crm_masked(self, name):
-        return self.id in self._crm_masked_ids([self.id])
+    @classmethod
+    def _crm_readable_query(cls):
+        """The parties the user reads by the record rules, in SQL; the
+        user of the request when the rules are evaluated as root"""
+        transaction = Transaction()
+        user = transaction.user or transaction.context.get('user')
+        if not user:
+            return None
+        with transaction.set_user(user), check_access(), inactive_records():
+            return cls.search([], order=[], query=True)
+
+    @classmethod
+    def get_crm_readable(cls, parties, name):
+        table = cls.__table__()
+        query = cls._crm_readable_query()
+        result = dict.fromkeys((p.id for p in parties), query is None)
+        if query is None:
+            return result
+        cursor = Transaction().connection.cursor()
+        for sub_ids in grouped_slice([p.id for p in parties]):
+            cursor.execute(*table.select(table.id,
+                    where=fields.SQL_OPERATORS['in'](table.id, sub_ids)
+                    & table.id.in_(query)))
+            result.update((id_, True) for id_, in cursor)
+        return result
+
+    @classmethod
+    def search_crm_readable(cls, name, clause):
+        _, operator, value = clause[:3]
+        if operator not in {'=', '!='}:
+            return []
+        positive = (operator == '=') == bool(value)
+        query = cls._crm_readable_query()
+        if query is None:
+            return [] if positive else [('id', '=', None)]
+        return [('id', 'in' if positive else 'not in', query)]
+
+    @classmethod
+    def get_crm_masked(cls, parties, name):
+        masked = cls._crm_masked_for_user([p.id for p in parties])
+        return {p.id: p.id in masked for p in parties}
 
     def get_contact_mechanism(self, name):
         value = super().get_contact_mechanism(name)
@@ -562,8 +622,7 @@ class ContactMechanism(MaskedBrowseMixin, metaclass=PoolMeta):
         value = super().__getattr__(name)
         if (value and isinstance(value, str) and name in self._crm_sensitive
                 and self.id is not None and self.id >= 0
-                and self._context.get('_crm_mask_reads')
-                and not self._context.get('crm_unmasked')):
+                and self._context.get('_crm_mask_reads')):
             type_ = self._crm_masked_type()
             if type_:
                 value = mask_value(value, type_)
@@ -608,8 +667,7 @@ class ContactMechanism(MaskedBrowseMixin, metaclass=PoolMeta):
     @classmethod
     def read(cls, ids, fields_names):
         result = super().read(ids, fields_names)
-        if Transaction().user and (set(fields_names) & cls._crm_sensitive) \
-                and not Transaction().context.get('crm_unmasked'):
+        if Transaction().user and (set(fields_names) & cls._crm_sensitive):
             masked = cls._crm_masked_ids(ids)
             if masked:
                 types = masked

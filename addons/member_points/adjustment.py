@@ -53,6 +53,7 @@ class Adjustment(DeletableStatesMixin, ApprovalMixin, Workflow, ModelSQL,
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls.__access__.add('member')
         t = cls.__table__()
         cls._sql_constraints += [
             ('points_not_zero', Check(t, t.points != 0),

@@ -770,6 +770,7 @@ class TierHistory(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls.__access__.add('member')
         t = cls.__table__()
         cls._sql_indexes.add(
             Index(t, (t.member, Index.Range()), (t.date, Index.Range())))

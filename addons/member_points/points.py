@@ -168,6 +168,7 @@ class Line(ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls.__access__.add('member')
         t = cls.__table__()
         cls._sql_constraints += [
             ('remaining_positive', Check(t, t.remaining >= 0),

@@ -135,6 +135,7 @@ class Redemption(DeletableStatesMixin, RecNameSearchMixin, Workflow, ModelSQL,
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls.__access__.add('member')
         t = cls.__table__()
         cls._sql_constraints += [
             ('quantity_positive', Check(t, t.quantity > 0),

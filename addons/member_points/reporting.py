@@ -142,13 +142,14 @@ class ReferrerReporting(ModelSQL, ModelView):
     "Top Referrers"
     __name__ = 'member.referrer.reporting'
 
-    member = fields.Many2One('member.member', "Member")
+    member = fields.Many2One('member.member', "Member", required=True)
     referees = fields.Integer("Referees")
     referral_points = fields.Integer("Referral Points")
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls.__access__.add('member')
         cls._order.insert(0, ('referral_points', 'DESC'))
         cls._order.insert(1, ('referees', 'DESC'))
 

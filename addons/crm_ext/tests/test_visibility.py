@@ -104,3 +104,42 @@ class VisibilityTestCase(unittest.TestCase):
                     Task.read([task.id], ['rec_name'])
                 with self.assertRaises(AccessError):
                     Task.export_data([Task(task.id)], ['name'])
+
+    @with_transaction()
+    def test_contact_persons_follow_their_organization(self):
+        """A contact person is read, written and masked as the organization
+        it works for, whatever its own pool state: its numbers are the
+        organization owner's, the pool's for the others to see masked"""
+        pool = Pool()
+        Party = pool.get('party.party')
+        ns = setup_organization()
+        with set_company(ns.company):
+            setup_policy(ns, quota=None)
+            organization, = create_customers(['恒信电子'])
+            # created open (as imported), then its organization locked
+            contact, = create_customers(['陈立峰'], crm_type='contact',
+                crm_employer=organization.id,
+                contact_mechanisms=[('create', [
+                                {'type': 'mobile', 'value': '13812345678'}])])
+            self.assertEqual(contact.ownership_state, 'open')
+            give([organization], ns.c)
+            with as_user(ns, 'c'):
+                row, = Party.read([contact.id], ['mobile', 'crm_readable'])
+                self.assertIn('5678', row['mobile'])
+                self.assertNotIn('*', row['mobile'])
+                self.assertTrue(row['crm_readable'])
+                Party.write([Party(contact.id)], {'crm_job_title': "经理"})
+            with as_user(ns, 'a'):
+                self.assertNotIn(contact, Party.search([]))
+                self.assertEqual(
+                    Party.search([('crm_readable', '=', True),
+                            ('id', '=', contact.id)]), [])
+                with self.assertRaises(AccessError):
+                    Party.read([contact.id], ['rec_name'])
+            # back in the pool: everyone reads it, masked, none writes it
+            Party._crm_set_owner([organization], None)
+            with as_user(ns, 'a'):
+                row, = Party.read([contact.id], ['mobile'])
+                self.assertIn('****', row['mobile'])
+                with self.assertRaises(AccessError):
+                    Party.write([Party(contact.id)], {'crm_job_title': "总监"})

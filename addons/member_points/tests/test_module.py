@@ -117,6 +117,38 @@ class MemberPointsTestCase(TranslationTestMixin, ModuleTestCase):
         self.assertEqual(member1.balance, 0)
 
     @with_transaction()
+    def test_members_follow_their_customer(self):
+        """A member, its points and its history are read by whom reads its
+        customer: a salesperson does not reach a colleague's customer's
+        contact person through the members"""
+        from crm_ext.tests.tools import (
+            as_user, create_customers, give, setup_organization,
+            setup_policy)
+        pool = Pool()
+        Member = pool.get('member.member')
+        Line = pool.get('member.points.line')
+        create_tiers()
+        ns = setup_organization()
+        with set_company(ns.company):
+            setup_policy(ns, quota=None)
+            organization, = create_customers(["恒信电子"])
+            contact, = create_customers(["陈立峰"], crm_type='contact',
+                crm_employer=organization.id)
+            member = Member(party=contact, organization=organization)
+            member.save()
+            give([organization], ns.c)
+            with as_user(ns, 'c'):
+                self.assertEqual(Member.search([]), [member])
+                row, = Member.read([member.id], ['party.rec_name'])
+                self.assertEqual(row['party.']['rec_name'], "陈立峰")
+            with as_user(ns, 'a'):
+                self.assertEqual(Member.search([]), [])
+                self.assertEqual(Member.search_count([]), 0)
+                self.assertEqual(Line.search([]), [])
+                with self.assertRaises(AccessError):
+                    Member.read([member.id], ['code'])
+
+    @with_transaction()
     def test_member_unique_party(self):
         "A party has only one member card"
         pool = Pool()
