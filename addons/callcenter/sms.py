@@ -14,6 +14,8 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import without_check_access
 
+from oa_workflow.row_lock import lock_rows
+
 from .exceptions import SMSError
 
 logger = logging.getLogger(__name__)
@@ -113,7 +115,7 @@ class SMS(ModelSQL, ModelView):
             raise SMSError(gettext('callcenter.msg_sms_no_provider'))
         # the queue task, the job and Retry may meet: the messages are
         # locked before their state is read, so that none is sent twice
-        cls.lock(smss)
+        lock_rows(smss)
         sent, failed = [], []
         for sms in smss:
             if sms.state == 'sent':

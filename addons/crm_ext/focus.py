@@ -3,7 +3,8 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import (
+    Transaction, check_access, without_check_access)
 
 from .exceptions import OwnershipError
 
@@ -106,8 +107,20 @@ class CustomerShare(ModelSQL, ModelView):
         super().check_modification(
             mode, shares, values=values, external=external)
         if external and Transaction().user:
+            parties = [s.party for s in shares]
+            # a customer the user may not read is refused without its name
+            with check_access():
+                Party.read([p.id for p in parties], ['id'])
             with without_check_access():
-                Party._crm_check_manager([s.party for s in shares])
+                if mode != 'delete':
+                    for party in parties:
+                        # only a customer with an owner is shared, by the
+                        # owner or their managers
+                        if not party.owner:
+                            raise OwnershipError(gettext(
+                                    'crm_ext.msg_share_without_owner',
+                                    party=party.rec_name))
+                Party._crm_check_manager(parties)
 
 
 class Party(metaclass=PoolMeta):

@@ -372,8 +372,14 @@ class Party(metaclass=PoolMeta):
             'ownership_state': 'locked' if employee else 'open',
             'lock_date': Date.today() if employee else None,
             }
+        # the shares were the previous owner's to give
+        Share = pool.get('crm.customer.share')
+        changed = [p for p in parties
+            if (p.owner.id if p.owner else None) != values['owner']]
         with without_check_access(), \
                 Transaction().set_context(_crm_ownership=True):
+            if changed:
+                Share.delete(Share.search([('party', 'in', changed)]))
             cls.write(list(parties), values)
 
     # Actions

@@ -36,6 +36,7 @@ from trytond.url import host
 from oa_workflow.approval import ApprovalMixin
 from oa_workflow.deletable import DeletableStatesMixin
 from oa_workflow.rec_name import RecNameSearchMixin
+from oa_workflow.row_lock import lock_rows
 from oa_workflow.requester import RequesterMixin
 
 from .registration_program import parse_addresses, render
@@ -570,7 +571,7 @@ class Registration(DeletableStatesMixin, RecNameSearchMixin, RequesterMixin,
         User = pool.get('res.user')
         if not registrations:
             return
-        cls.lock(registrations)
+        lock_rows(registrations)
         cls.check_ready(registrations)
         transaction = Transaction()
         mailer = transaction.join(RegistrationMailer())

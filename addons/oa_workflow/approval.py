@@ -13,9 +13,11 @@ A document model opts in by inheriting ``ApprovalMixin`` (see form.py)::
 and by adding an ``ir.model.button`` record for ``submit_approval`` and
 ``withdraw_approval``. Flows are then configured in records only.
 """
+import copy
 import datetime as dt
 import logging
 from collections import defaultdict
+from functools import wraps
 
 from sql.conditionals import Coalesce
 from sql.operators import Concat, Equal
@@ -23,7 +25,7 @@ from sql.operators import Concat, Equal
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
-    Index, Model, ModelSQL, ModelView, fields, sequence_ordered)
+    Index, Model, ModelSQL, ModelView, Workflow, fields, sequence_ordered)
 from trytond.model.exceptions import AccessError
 from trytond.exceptions import UserError
 from trytond.pool import Pool
@@ -62,6 +64,41 @@ INSTANCE_USER_FIELDS = {'forward_to', 'comment'}
 
 def _now():
     return dt.datetime.now()
+
+
+def _client_create(cls):
+    "Check the create a client asks of an approvable document"
+    def decorator(func):
+        @wraps(func)
+        def wrapper(vlist, *args, **kwargs):
+            cls._approval_check_client('create', values=vlist)
+            return func(vlist, *args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def _client_write(cls):
+    "Check the write a client asks of approvable documents"
+    def decorator(func):
+        @wraps(func)
+        def wrapper(*args):
+            actions = iter(args)
+            for records, values in zip(actions, actions):
+                cls._approval_check_client('write', records, values)
+            return func(*args)
+        return wrapper
+    return decorator
+
+
+def _client_delete(cls):
+    "Check the delete a client asks of approvable documents"
+    def decorator(func):
+        @wraps(func)
+        def wrapper(records, *args, **kwargs):
+            cls._approval_check_client('delete', records)
+            return func(records, *args, **kwargs)
+        return wrapper
+    return decorator
 
 
 class ApprovalMixin(object):
@@ -113,6 +150,13 @@ class ApprovalMixin(object):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        for name, decorator in [
+                ('create', _client_create), ('write', _client_write),
+                ('delete', _client_delete)]:
+            if name in cls.__rpc__:
+                rpc = copy.copy(cls.__rpc__[name])
+                rpc.decorator = decorator(cls)
+                cls.__rpc__[name] = rpc
         cls._buttons.update({
                 'submit_approval': {
                     'invisible': Eval('approval_state').in_(
@@ -135,7 +179,8 @@ class ApprovalMixin(object):
     def check_modification(cls, mode, records, values=None, external=False):
         super().check_modification(
             mode, records, values=values, external=external)
-        # Only the engine sets the approval fields
+        # Only the engine sets the approval fields (the client's create,
+        # write and delete are checked further in _approval_check_client)
         if not external:
             return
         if mode == 'write' and APPROVAL_FIELDS & set(values or {}):
@@ -150,6 +195,39 @@ class ApprovalMixin(object):
                     raise AccessError(gettext(
                             'oa_workflow.msg_document_approval_fields',
                             document=record.rec_name))
+
+    @classmethod
+    def _approval_check_client(cls, mode, records=None, values=None):
+        """Refuse what a client asks by create, write or delete (the RPC
+        entry points, not the server's code under them): the state is
+        changed by the buttons only, and nobody changes a document under
+        approval, the approvers decide on what was submitted"""
+        state = cls._approval_state_field()
+        if mode == 'create':
+            default = getattr(cls, 'default_' + state, None) if state else None
+            for vals in values:
+                if (state in vals
+                        and vals[state] != (default() if default else None)):
+                    raise AccessError(gettext(
+                            'oa_workflow.msg_document_state_by_buttons',
+                            document=cls.__names__()['model']))
+            return
+        if mode == 'write' and state and state in values:
+            raise AccessError(gettext(
+                    'oa_workflow.msg_document_state_by_buttons',
+                    document=records[0].rec_name if records else ''))
+        with without_check_access():
+            for record in cls.browse([int(r) for r in records]):
+                if record.approval_state == 'running':
+                    raise AccessError(gettext(
+                            'oa_workflow.msg_document_under_approval',
+                            document=record.rec_name))
+
+    @classmethod
+    def _approval_state_field(cls):
+        "The name of the document's workflow state, if it has one"
+        if issubclass(cls, Workflow):
+            return getattr(cls, '_transition_state', 'state')
 
     @classmethod
     def copy(cls, records, default=None):

@@ -3,7 +3,7 @@ import datetime as dt
 
 from trytond.pool import Pool, PoolMeta
 from trytond.tools import timezone as tz
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 USER_RULE_MODELS = {
     'oa.approval.instance',
@@ -139,3 +139,23 @@ class Date(metaclass=PoolMeta):
         return dt.datetime.combine(date, dt.time(),
             tzinfo=cls.company_timezone(company)).astimezone(
             tz.UTC).replace(tzinfo=None)
+
+
+class ActionWizard(metaclass=PoolMeta):
+    __name__ = 'ir.action.wizard'
+
+    @classmethod
+    def get_groups(cls, name, action_id=None):
+        """The groups of the wizard's actions when the client names an action
+        that is not one of them: the request's action_id chooses among the
+        wizard's actions, it never opens a wizard to everyone"""
+        groups = super().get_groups(name, action_id=action_id)
+        if action_id and not groups:
+            with without_check_access():
+                known = cls.search([
+                        (cls._action_name, '=', name),
+                        ('id', '=', action_id),
+                        ])
+            if not known:
+                groups = super().get_groups(name)
+        return groups

@@ -18,12 +18,22 @@ connection switched to autocommit. Every transaction that synchronised
 seconds otherwise) then wrote without a transaction: a request that failed
 kept its writes, and a transaction re-run by the dispatcher to take its row
 locks found its first run's writes. The replacement gives the connection its
-transaction mode back once the cache has read its timestamps."""
+transaction mode back once the cache has read its timestamps.
+
+``ModelStorage.export_data``: the export reads the records and the records
+they lead to as instances, without access checks, so a user could export
+by id the records the rules hide from them (and through a relation, those
+of another model). The replacement checks, when the call comes from a
+client, the read access and rules of the records exported and of the
+related records each exported path goes through, as ``read`` does."""
 import sqlite3
 import sys
 
 from trytond import tools
 from trytond.cache import MemoryCache
+from trytond.model import fields
+from trytond.model.modelstorage import ModelStorage
+from trytond.transaction import Transaction, check_access
 
 _original_cursor_dict = tools.cursor_dict
 
@@ -63,6 +73,46 @@ def sync(cls, transaction):
             connection.isolation_level = mode
 
 
+_original_export_data = ModelStorage.export_data.__func__
+RELATIONS = (fields.Many2One, fields.One2Many, fields.Many2Many,
+    fields.One2One, fields.Reference)
+
+
+def _check_readable(records):
+    "Read the records by model, with the user's access and rules"
+    by_model = {}
+    for record in records:
+        if record is not None and record.id is not None and record.id >= 0:
+            by_model.setdefault(record.__class__, set()).add(record.id)
+    with check_access():
+        for Model, ids in by_model.items():
+            Model.read(list(ids), ['id'])
+
+
+def export_data(cls, records, fields_names, header=False):
+    "Export the records and what they lead to that the user may read"
+    transaction = Transaction()
+    if transaction.user and transaction.check_access and records:
+        _check_readable(records)
+        paths = {tuple(n.split('/')[:-1]) for n in fields_names}
+        for path in sorted(p for p in paths if p):
+            current = list(records)
+            for name in path:
+                reached = []
+                for record in current:
+                    field = record._fields.get(name.split(':')[0])
+                    if not isinstance(field, RELATIONS):
+                        break
+                    value = getattr(record, field.name)
+                    if isinstance(value, (list, tuple)):
+                        reached.extend(value)
+                    elif isinstance(value, ModelStorage):
+                        reached.append(value)
+                _check_readable(reached)
+                current = reached
+    return _original_export_data(cls, records, fields_names, header=header)
+
+
 def apply():
     "Replace cursor_dict in the framework modules that imported it"
     for name, module in list(sys.modules.items()):
@@ -72,6 +122,8 @@ def apply():
             module.cursor_dict = cursor_dict
     if MemoryCache.sync.__func__ is _original_sync:
         MemoryCache.sync = classmethod(sync)
+    if ModelStorage.export_data.__func__ is _original_export_data:
+        ModelStorage.export_data = classmethod(export_data)
 
 
 apply()

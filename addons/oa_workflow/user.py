@@ -1,10 +1,18 @@
 # This file is part of the oa_workflow module.
 from email.message import EmailMessage
 
+from sql import Null
+from sql.operators import Exists
+
 from trytond import config
+from trytond.i18n import gettext
 from trytond.model import fields
+from trytond.model.exceptions import ValidationError
+from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool, PoolMeta
 from trytond.sendmail import send_message_transactional
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction
 
 
 class User(metaclass=PoolMeta):
@@ -13,6 +21,37 @@ class User(metaclass=PoolMeta):
     department = fields.Function(
         fields.Many2One('oa.department', "Department"),
         'get_department', searcher='search_department')
+
+    @classmethod
+    def validate_fields(cls, users, field_names):
+        super().validate_fields(users, field_names)
+        if field_names is None or field_names & {'employee', 'employees'}:
+            cls.check_own_employee(users)
+
+    @classmethod
+    def check_own_employee(cls, users):
+        """The preferences (set by the user) choose among the user's
+        employees only: nobody acts as someone else. Read from the tables:
+        the company module's read shows the employee of the context, which
+        set_preferences sets to the value being checked"""
+        pool = Pool()
+        Employee = pool.get('company.employee')
+        UserEmployee = pool.get('res.user-company.employee')
+        table = cls.__table__()
+        user_employee = UserEmployee.__table__()
+        cursor = Transaction().connection.cursor()
+        for sub_ids in grouped_slice([u.id for u in users]):
+            cursor.execute(*table.select(table.id, table.employee,
+                    where=SQL_OPERATORS['in'](table.id, sub_ids)
+                    & (table.employee != Null)
+                    & ~Exists(user_employee.select(user_employee.id,
+                            where=(user_employee.user == table.id)
+                            & (user_employee.employee == table.employee)))))
+            for user_id, employee_id in cursor:
+                raise ValidationError(gettext(
+                        'oa_workflow.msg_user_employee_not_own',
+                        user=cls(user_id).rec_name,
+                        employee=Employee(employee_id).rec_name))
 
     def get_department(self, name):
         if self.employee and self.employee.department:

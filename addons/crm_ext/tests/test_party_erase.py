@@ -251,7 +251,7 @@ class PartyEraseTestCase(unittest.TestCase):
     @with_transaction()
     def test_erase_access(self):
         """Only the party administrators erase, also when the request names
-        another action (whose groups the framework checks instead)"""
+        another action (the wizard keeps its own groups)"""
         pool = Pool()
         ModelData = pool.get('ir.model.data')
         ns = self._setup()
@@ -263,7 +263,6 @@ class PartyEraseTestCase(unittest.TestCase):
             with as_user(ns, 'a'), Transaction().set_context(
                     action_id=other_action, active_model='party.party',
                     active_id=customer.id, active_ids=[customer.id]):
-                with self.assertRaisesRegex(
-                        AccessError, "party administrators"):
+                with self.assertRaises(AccessError):
                     erase(customer)
             self.assertEqual(reload(customer).name, "赵六")

@@ -7,8 +7,10 @@ from weakref import WeakKeyDictionary
 from sql.operators import Greater
 
 from trytond import backend
+from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields)
+from trytond.model.exceptions import AccessError
 from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool
 from trytond.tools import grouped_slice
@@ -107,6 +109,8 @@ class Room(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
         cls._sql_constraints += [
             ('code_unique', Unique(t, t.company, t.code),
                 'oa_workflow.msg_meeting_room_code_unique'),
+            ('token_unique', Unique(t, t.token),
+                'oa_workflow.msg_meeting_room_token_unique'),
             ]
         cls._order.insert(0, ('name', 'ASC'))
         cls._buttons.update({
@@ -137,9 +141,26 @@ class Room(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
     def default_reminder(cls):
         return 15
 
-    @classmethod
-    def default_token(cls):
+    @staticmethod
+    def _generate_token():
         return secrets.token_urlsafe(16)
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if mode == 'create':
+            # each room its own key, made by the server (a default is
+            # computed once for all the rooms of a create)
+            values['token'] = cls._generate_token()
+        return values
+
+    @classmethod
+    def check_modification(cls, mode, rooms, values=None, external=False):
+        super().check_modification(
+            mode, rooms, values=values, external=external)
+        if mode == 'write' and external and 'token' in (values or {}):
+            raise AccessError(gettext(
+                    'oa_workflow.msg_meeting_room_token_by_button'))
 
     def get_rec_name(self, name):
         if self.location:
@@ -327,7 +348,7 @@ class Room(RecNameSearchMixin, DeactivableMixin, ModelSQL, ModelView):
     @ModelView.button
     def new_token(cls, rooms):
         for room in rooms:
-            room.token = cls.default_token()
+            room.token = cls._generate_token()
         cls.save(rooms)
 
 
