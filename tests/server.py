@@ -158,6 +158,15 @@ class RpcError(Exception):
     pass
 
 
+def message(module, xml_id, **values):
+    "The zh_CN text of the product's message, as shipped, with its values"
+    import polib
+    path = ROOT / 'addons' / module / 'locale' / 'zh_CN.po'
+    context = f'model:ir.message,text:{xml_id}'
+    entry, = [e for e in polib.pofile(str(path)) if e.msgctxt == context]
+    return entry.msgstr % values if values else entry.msgstr
+
+
 def get_server():
     global _server
     if _server is None:

@@ -14,17 +14,9 @@ import threading
 import unittest
 import uuid
 
-import polib
 
-from tests.server import ROOT, RpcError, get_server
+from tests.server import RpcError, get_server, message
 
-
-def message(module, xml_id, **values):
-    "The zh_CN text of the product's message, as shipped, with its values"
-    path = ROOT / 'addons' / module / 'locale' / 'zh_CN.po'
-    context = f'model:ir.message,text:{xml_id}'
-    entry, = [e for e in polib.pofile(str(path)) if e.msgctxt == context]
-    return entry.msgstr % values if values else entry.msgstr
 
 
 class Client:

@@ -10,29 +10,12 @@ shown nor allowed to the approver. `sales` then finds the customer under
 我负责的 and has a notification in the bell. The outcome is checked in the
 database over JSON-RPC."""
 import datetime as dt
-import time
 
-import polib
-from selenium.common.exceptions import (
-    InvalidElementStateException, StaleElementReferenceException)
-from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 
-from tests.server import ROOT, RpcError
-from tests.test_browser import BrowserTestCase
-
-# the tab shown (its own domain tabs are tab panes too)
-ACTIVE = '//*[@id="tabcontent"]/*[contains(@class, "active")]'
-
-
-def message(module, xml_id, **values):
-    "The zh_CN text of the product's message, as shipped, with its values"
-    path = ROOT / 'addons' / module / 'locale' / 'zh_CN.po'
-    context = f'model:ir.message,text:{xml_id}'
-    entry, = [e for e in polib.pofile(str(path)) if e.msgctxt == context]
-    return entry.msgstr % values
+from tests.browser import MODAL, BrowserTestCase
+from tests.server import RpcError, message
 
 
 class ClaimJourneyTestCase(BrowserTestCase):
@@ -60,94 +43,6 @@ class ClaimJourneyTestCase(BrowserTestCase):
                 ], 0, 1, [('id', 'ASC')], ['name'])
         return customer
 
-    def active(self, xpath):
-        "The visible element of the current tab at xpath"
-        return self.wait.until(EC.visibility_of_element_located(
-                (By.XPATH, ACTIVE + xpath)))
-
-    def row(self, text):
-        return self.active(
-            '//table//tr[contains(normalize-space(.), "%s")]' % text)
-
-    def settle(self):
-        """Wait until the address shows the current tab: sao opens a new tab
-        for an address of no tab, which a change of view made before sao
-        saw the previous address change would be"""
-        self.wait.until(lambda d: d.execute_script(
-                'var tab = Sao.Tab.tabs.get_current();'
-                'var url = "#" + Sao.Session.current_session.database;'
-                'if (tab && tab.get_url()) {url += "/" + tab.get_url();}'
-                'return tab && decodeURIComponent(window.location.hash)'
-                ' == decodeURIComponent(url);'))
-
-    def open_row(self, text):
-        """Open the record of the list showing text: select it (its cell:
-        the middle of the row may be a link to another record), wait for
-        the address to follow, double-click it"""
-        def opened(driver):
-            try:
-                cell = self.active('//table//tr/td[contains('
-                    'normalize-space(.), "%s")]' % text)
-                cell.click()
-                self.settle()
-                time.sleep(0.3)
-                ActionChains(driver).double_click(cell).perform()
-            except StaleElementReferenceException:
-                return False
-            return True
-        self.wait.until(opened)
-
-    def domain_tab(self, label):
-        "Show the tab of the list named label (我负责的, 开放客户...)"
-        tab = self.active('//ul[contains(@class, "nav-tabs")]'
-            '//a[contains(normalize-space(.), "%s")]' % label)
-        tab.click()
-        self.wait.until(lambda d: 'active' in tab.find_element(
-                By.XPATH, '..').get_attribute('class'))
-
-    def search(self, text):
-        """Search the list for text and wait for the rows it finds (the
-        list may still be loading another search: then search again)"""
-        typed = []
-
-        def found(driver):
-            try:
-                field = driver.find_element(By.XPATH, ACTIVE
-                    + '//*[contains(@class, "filter-box")]'
-                    '//input[contains(@class, "form-control")]')
-                rows = [r.text for r in driver.find_elements(
-                        By.XPATH, ACTIVE + '//table/tbody/tr')
-                    if r.is_displayed()]
-                if rows and all(text in r for r in rows):
-                    return True
-                if not typed or time.monotonic() - typed[-1] > 3:
-                    field.clear()
-                    field.send_keys(text, Keys.ENTER)
-                    typed.append(time.monotonic())
-            except (StaleElementReferenceException,
-                    InvalidElementStateException):
-                pass
-            return False
-        self.wait.until(found)
-        # the list may draw its rows again: let it settle
-        time.sleep(1)
-        self.wait.until(found)
-
-    def button(self, label, scope=ACTIVE):
-        return self.wait.until(EC.element_to_be_clickable((By.XPATH,
-                    scope + '//button[normalize-space(.)="%s"]' % label)))
-
-    def visible_buttons(self):
-        return {b.text.strip() for b in self.driver.find_elements(
-                By.XPATH, ACTIVE + '//button') if b.is_displayed()}
-
-    def modal_value(self, name):
-        "The value of the field name of the dialog, once it has one"
-        return self.wait.until(lambda d: d.execute_script(
-                'var e = document.querySelector('
-                '".modal [name=" + arguments[0] + "]");'
-                'return e && e.value;', name))
-
     def test_claim_customer(self):
         admin = self.server.login('admin')
         sales = self.server.login('sales')
@@ -166,18 +61,17 @@ class ClaimJourneyTestCase(BrowserTestCase):
         self.domain_tab("开放客户")
         self.search(name)
         self.open_row(name)
-        self.wait.until(lambda d: self.active('//input[@name="name"]'
+        self.wait.until(lambda d: self.in_tab('//input[@name="name"]'
                 ).get_attribute('value') == name)
-        self.button("申请锁定").click()
+        self.labelled("申请锁定").click()
         field = self.wait.until(EC.visibility_of_element_located(
                 (By.CSS_SELECTOR, '.modal textarea[name=reason]')))
         field.send_keys(reason)
-        self.button("申请锁定", '//div[contains(@class, "modal-footer")]'
-            ).click()
+        self.labelled("申请锁定", MODAL).click()
         self.assertEqual(self.modal_value('result'), message(
                 'crm_ext', 'msg_lock_requested', party=name,
                 approvers=approver))
-        self.button("确定", '//div[contains(@class, "modal-footer")]').click()
+        self.labelled("确定", MODAL).click()
         request, = self.rpc(admin, 'model.crm.lock.request.search_read', [
                 ('party', '=', customer['id']), ('state', '=', 'pending')],
             0, None, None, ['reason', 'approval_instance'])
@@ -193,20 +87,20 @@ class ClaimJourneyTestCase(BrowserTestCase):
         self.login('supervisor')
         self.open_menu(self.menu_path(supervisor, 'To Do'))
         self.open_row(name)  # click 1: the task opens with its buttons
-        summary = self.active('//textarea[@name="document_summary"]')
+        summary = self.in_tab('//textarea[@name="document_summary"]')
         self.wait.until(lambda d: reason in summary.get_attribute('value'))
         buttons = self.visible_buttons()
         self.assertTrue({"同意", "驳回"} <= buttons, buttons)
         self.assertFalse({"撤回", "取消"} & buttons, buttons)
         # the document, opened from the task, shows no requester's control
-        self.button("打开").click()
-        self.active('//input[@name="reason"]')
+        self.labelled("打开").click()
+        self.in_tab('//input[@name="reason"]')
         buttons = self.visible_buttons()
         self.assertFalse({"撤回", "取消"} & buttons, buttons)
         self.driver.find_element(By.XPATH, '//ul[@id="tablist"]'
             '//a[contains(normalize-space(.), "待办")]').click()
-        self.active('//textarea[@name="comment"]').send_keys("同意，尽快拜访")
-        self.button("同意").click()  # click 2
+        self.in_tab('//textarea[@name="comment"]').send_keys("同意，尽快拜访")
+        self.labelled("同意").click()  # click 2
         self.wait.until(lambda d: "同意" not in self.visible_buttons())
 
         # sales has a notification and finds the customer among their own
@@ -246,7 +140,3 @@ class ClaimJourneyTestCase(BrowserTestCase):
         self.assertTrue(any(name in (n['label'] or '')
                 for n in notifications), notifications)
 
-
-def load_tests(loader, tests, pattern):
-    "This journey only, not the checks inherited from BrowserTestCase"
-    return loader.suiteClass([ClaimJourneyTestCase('test_claim_customer')])

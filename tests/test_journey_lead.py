@@ -5,38 +5,15 @@ it, moves its stage and pauses it (暂缓) with a reason and a reactivation
 date. The final state is checked over JSON-RPC."""
 import datetime as dt
 import time
-import unittest
 
 from selenium.webdriver.common.action_chains import ActionChains
-from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select
 
-from tests.test_browser import BrowserTestCase
-
-
-def load_tests(loader, tests, pattern):
-    "This file's journey only: test_browser runs those of BrowserTestCase"
-    return unittest.TestSuite([LeadJourneyTestCase('test_lead_to_pause')])
-
-
-TAB = '//div[contains(@class, "tab-content")]'
-MODAL = '//div[contains(@class, "modal-dialog")]'
+from tests.browser import MODAL, BrowserTestCase
 
 
 class LeadJourneyTestCase(BrowserTestCase):
     "A qualified lead becomes the salesperson's deal, moved and paused"
-
-    def xpath(self, xpath, clickable=False):
-        condition = (EC.element_to_be_clickable if clickable
-            else EC.visibility_of_element_located)
-        return self.wait.until(condition((By.XPATH, xpath)))
-
-    def button(self, label, within=TAB):
-        "The visible button named label"
-        return self.xpath('%s//button[normalize-space(.)="%s"]'
-            % (within, label), clickable=True)
 
     def menu_of(self, session, name):
         "The path of labels to the CRM menu named name (in English)"
@@ -46,25 +23,6 @@ class LeadJourneyTestCase(BrowserTestCase):
         menu, = self.server.rpc('model.ir.ui.menu.read', [
                 [menu['id']], ['complete_name'], {}], session)
         return menu['complete_name'].split(' / ')
-
-    def open_row(self, text):
-        "Open the row of the list containing text in its form"
-        row = self.xpath('%s//table//tr[contains(normalize-space(.), "%s")]'
-            % (TAB, text))
-        ActionChains(self.driver).double_click(row).perform()
-
-    def selected(self, name):
-        "The label shown by the selection field name of the form"
-        select = Select(self.xpath('%s//select[@name="%s"]' % (TAB, name)))
-        return select.first_selected_option.text
-
-    def logout(self):
-        self.xpath('//*[@id="user-preferences"]/a', clickable=True).click()
-        self.xpath('//*[@id="user-preferences"]//a[normalize-space(.)="注销"]',
-            clickable=True).click()
-        # "The following action requires to close all tabs"
-        self.button("确定", within=MODAL).click()
-        self.wait.until(EC.visibility_of_element_located((By.ID, 'login')))
 
     def test_lead_to_pause(self):
         rpc = self.server.rpc
@@ -92,14 +50,13 @@ class LeadJourneyTestCase(BrowserTestCase):
         self.login('supervisor')
         self.open_menu(leads)
         self.open_row(name)
-        self.button("认定").click()
-        self.xpath(MODAL + '//*[starts-with(normalize-space(text()), "认定线索")]')
+        self.labelled("认定").click()
+        self.visible(MODAL + '//*[starts-with(normalize-space(text()), "认定线索")]')
         # the new customer's name is proposed from the lead
-        customer = self.xpath(MODAL + '//input[@name="customer_name"]')
+        customer = self.visible(MODAL + '//input[@name="customer_name"]')
         self.wait.until(lambda d: customer.get_attribute('value') == name)
-        self.button("认定", within=MODAL).click()
-        self.wait.until(EC.invisibility_of_element_located(
-                (By.XPATH, MODAL)))
+        self.labelled("认定", MODAL).click()
+        self.wait.until(lambda d: self.no_dialog())
         # the form shows the deal it became
         self.wait.until(lambda d: self.selected('state') == "商机")
         self.logout()
@@ -109,29 +66,28 @@ class LeadJourneyTestCase(BrowserTestCase):
         self.open_menu(deals)
         self.open_row(name)
         # the deal opens (its customer is read) in its first stage
-        stage = self.xpath(TAB + '//input[@name="stage"]')
+        stage = self.in_tab('//input[@name="stage"]')
         self.wait.until(lambda d: stage.get_attribute('value') == first)
-        party = self.xpath(TAB + '//input[@name="party"]')
+        party = self.in_tab('//input[@name="party"]')
         self.wait.until(lambda d: party.get_attribute('value') == name)
         stage.clear()
         stage.send_keys(second)
         stage.send_keys(Keys.TAB)
         # the search window of the stages: choose it
-        row = self.xpath('%s//table//tr[contains(normalize-space(.), "%s")]'
+        row = self.visible('%s//table//tr[contains(normalize-space(.), "%s")]'
             % (MODAL, second))
         ActionChains(self.driver).double_click(row).perform()
         self.wait.until(lambda d: stage.get_attribute('value') == second)
-        self.button("暂缓").click()
-        self.xpath(MODAL + '//*[starts-with(normalize-space(text()), "暂缓商机")]')
+        self.labelled("暂缓").click()
+        self.visible(MODAL + '//*[starts-with(normalize-space(text()), "暂缓商机")]')
         reason = "客户预算冻结，下季度再议"
-        self.xpath(MODAL + '//textarea[@name="reason"]').send_keys(reason)
-        field = self.xpath(MODAL + '//input[@name="reactivation_date"]')
+        self.visible(MODAL + '//textarea[@name="reason"]').send_keys(reason)
+        field = self.visible(MODAL + '//input[@name="reactivation_date"]')
         date = self.wait.until(lambda d: field.get_attribute('value'))
-        self.button("暂缓", within=MODAL).click()
-        self.wait.until(EC.invisibility_of_element_located(
-                (By.XPATH, MODAL)))
+        self.labelled("暂缓", MODAL).click()
+        self.wait.until(lambda d: self.no_dialog())
         # the paused deal offers to reactivate it
-        self.button("重新激活")
+        self.labelled("重新激活")
 
         deal, = rpc('model.sale.opportunity.read', [[lead], [
                     'state', 'employee', 'party.owner', 'party.rec_name',

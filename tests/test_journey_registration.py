@@ -28,9 +28,12 @@ class RegistrationJourneyTestCase(BrowserTestCase):
         deal = next(o for o in server.rpc(
                 'model.sale.opportunity.search_read', [
                     [('state', '=', 'opportunity'),
-                        ('employee', '=', context['employee'])],
+                        ('employee', '=', context['employee']),
+                        ('party.owner', '=', context['employee']),
+                        ('amount', '>', 0)],
                     0, None, [('id', 'ASC')],
-                    ['description', 'amount', 'party.name'], context],
+                    ['description', 'rec_name', 'amount', 'party.name'],
+                    context],
                 session)
             if o['id'] not in registered and Decimal(o['amount']['decimal'])
             < Decimal(program['approval_threshold']['decimal']))
@@ -38,18 +41,21 @@ class RegistrationJourneyTestCase(BrowserTestCase):
 
         self.login('sales')
         self.open_menu(path)
-        self.visible('button#new_').click()
-        self.choose('input[name=opportunity]', deal['description'])
+        self.new_record('employee')
+        # the one with its number: a lead may carry the same description
+        self.choose('opportunity', deal['description'], deal['rec_name'])
         # the vendor's program is proposed from the deal
-        self.wait.until(lambda d: self.visible(
-                'input[name=program]').get_attribute('value')
-            == program['name'])
-        self.type_into('input[name=customer_contact]', CONTACT)
-        self.visible('button#save').click()
-        self.form_button("提交").click()
-        self.form_button("发送给厂商").click()
+        self.wait.until(lambda d: self.field('program').get_attribute(
+                'value') == program['name'])
+        # and its amount
+        self.wait.until(lambda d: self.field('amount').get_attribute('value'))
+        self.fill('customer_contact', CONTACT)
+        self.toolbar('save')
+        self.button('submit')
+        self.button('send')
         # sao asks before sending
-        self.dialog_button("确定").click()
+        self.assertIn("发送", self.dialog_text())
+        self.close_dialog()
 
         def sent(driver):
             registrations = server.rpc(

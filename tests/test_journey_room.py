@@ -10,16 +10,11 @@ import time
 import unittest
 import zoneinfo
 
-from tests.sao_steps import SaoSteps
-from tests.test_browser import BrowserTestCase
+from tests.browser import BrowserTestCase
 
 SHANGHAI = zoneinfo.ZoneInfo('Asia/Shanghai')
 ACTIVE = ['waiting', 'confirmed', 'checked_in']
 
-
-def load_tests(loader, tests, pattern):
-    "Only this journey (not the tests of BrowserTestCase it builds on)"
-    return unittest.TestSuite([RoomJourneyTestCase('test_room_conflict')])
 
 
 def local(value):
@@ -35,7 +30,7 @@ def to_datetime(value):
     return value
 
 
-class RoomJourneyTestCase(SaoSteps, BrowserTestCase):
+class RoomJourneyTestCase(BrowserTestCase):
     "Room conflict: the message names the other booking"
 
     def test_room_conflict(self):

@@ -7,16 +7,11 @@ a screenshot is saved on failure."""
 import time
 import unittest
 
-from tests.sao_steps import SaoSteps
-from tests.test_browser import BrowserTestCase
+from tests.browser import BrowserTestCase
 
 
-def load_tests(loader, tests, pattern):
-    "Only this journey (not the tests of BrowserTestCase it builds on)"
-    return unittest.TestSuite([TripJourneyTestCase('test_business_trip')])
 
-
-class TripJourneyTestCase(SaoSteps, BrowserTestCase):
+class TripJourneyTestCase(BrowserTestCase):
     "Business trip: sales submits, supervisor then gm approve"
 
     def form_values(self, session, subject, names):
