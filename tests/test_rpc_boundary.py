@@ -273,3 +273,52 @@ class RpcBoundaryTestCase(unittest.TestCase):
                 self.assertTrue(params[0])
                 with self.assertRaises(RpcError):
                     self.call('sales2', method, *params)
+
+    def test_bad_input_refused_in_chinese(self):
+        """A blank or overlong customer name and a negative opportunity
+        amount get the product's message, and nothing is written"""
+        parties = self.call('admin', 'model.party.party.search_count', [])
+        for name, expected in [("   ", message('crm_ext',
+                        'msg_party_name_blank')),
+                ("长" * 10000, "过长")]:
+            with self.subTest(name=name[:5]):
+                text = self.refused('sales', 'model.party.party.create',
+                    [{'name': name, 'crm_type': 'organization'}])
+                self.assertIn(expected, text)
+        self.assertEqual(
+            self.call('admin', 'model.party.party.search_count', []),
+            parties)
+        deal, = self.call('sales', 'model.sale.opportunity.search_read',
+            [('state', '=', 'opportunity'), ('amount', '>', 0)],
+            0, 1, None, ['amount'])
+        text = self.refused('sales', 'model.sale.opportunity.write',
+            [deal['id']], {'amount': -100})
+        self.assertIn("负数", text)
+        after, = self.call('sales', 'model.sale.opportunity.read',
+            [deal['id']], ['amount'])
+        self.assertEqual(after['amount'], deal['amount'])
+
+    def test_password_hash_not_searchable(self):
+        """No user searches or sorts by a password hash, directly or
+        through a relation; reading it gives nothing"""
+        for method, params in [
+                ('model.res.user.search',
+                    ([('id', '=', 1), ('password_hash', 'like', '$%')],
+                        0, None, None)),
+                ('model.res.user.search',
+                    ([], 0, None, [('password_hash', 'ASC')])),
+                ('model.party.party.search',
+                    ([('create_uid.password_hash', 'like', '$%')],
+                        0, None, None)),
+                ]:
+            with self.subTest(method=method, params=params):
+                text = self.refused('sales', method, *params)
+                self.assertEqual(text, message('oa_workflow',
+                        'msg_user_password_hash'))
+        try:
+            row, = self.call('sales', 'model.res.user.read', [1],
+                ['password_hash'])
+        except RpcError:
+            pass
+        else:
+            self.assertFalse(row['password_hash'])

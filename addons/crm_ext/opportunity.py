@@ -138,6 +138,16 @@ class Opportunity(LeadMixin, metaclass=PoolMeta):
             ]
 
     @classmethod
+    def validate_fields(cls, opportunities, field_names):
+        super().validate_fields(opportunities, field_names)
+        if field_names is None or 'amount' in field_names:
+            for opportunity in opportunities:
+                if opportunity.amount is not None and opportunity.amount < 0:
+                    raise ValidationError(gettext(
+                            'crm_ext.msg_opportunity_amount_negative',
+                            opportunity=opportunity.rec_name))
+
+    @classmethod
     def default_paused(cls):
         return False
 

@@ -39,6 +39,9 @@ CRM_STATUSES = [
 SENSITIVE_FIELDS = {'phone', 'mobile', 'email', 'fax'}
 
 
+# The longest name of a party (a company's registered name is far shorter)
+NAME_MAX = 200
+
 # transaction -> {(user, counter): {mechanism id: masked type or None}}
 _MASKED = weakref.WeakKeyDictionary()
 
@@ -250,8 +253,23 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
     @classmethod
     def validate_fields(cls, parties, field_names):
         super().validate_fields(parties, field_names)
+        cls.check_crm_name(parties, field_names)
         cls.check_crm_uscc(parties, field_names)
         cls.check_crm_duplicates(parties, field_names)
+
+    @classmethod
+    def check_crm_name(cls, parties, field_names=None):
+        "A customer has a name, of a length a person gives"
+        if field_names and not (field_names & {'name', 'crm_type'}):
+            return
+        for party in parties:
+            name = party.name or ''
+            if party.crm_type and not name.strip():
+                raise ValidationError(gettext('crm_ext.msg_party_name_blank'))
+            if len(name) > NAME_MAX:
+                raise ValidationError(gettext(
+                        'crm_ext.msg_party_name_too_long',
+                        name=name[:20], max=NAME_MAX))
 
     @classmethod
     def check_crm_uscc(cls, parties, field_names=None):

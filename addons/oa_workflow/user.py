@@ -7,7 +7,7 @@ from sql.operators import Exists
 from trytond import config
 from trytond.i18n import gettext
 from trytond.model import fields
-from trytond.model.exceptions import ValidationError
+from trytond.model.exceptions import AccessError, ValidationError
 from trytond.model.fields import SQL_OPERATORS
 from trytond.pool import Pool, PoolMeta
 from trytond.sendmail import send_message_transactional
@@ -15,9 +15,30 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 
+
+class PasswordHash(fields.Char):
+    """A password hash: Tryton blanks it when it is read, and here no user
+    searches or sorts by it (a search answers yes or no: a client recovered
+    a hash character by character)"""
+
+    def convert_domain(self, domain, tables, Model):
+        refuse_hash_use()
+        return super().convert_domain(domain, tables, Model)
+
+    def convert_order(self, name, tables, Model):
+        refuse_hash_use()
+        return super().convert_order(name, tables, Model)
+
+
+def refuse_hash_use():
+    "Only the server's own code (root) may use a password hash in SQL"
+    if Transaction().user:
+        raise AccessError(gettext('oa_workflow.msg_user_password_hash'))
+
 class User(metaclass=PoolMeta):
     __name__ = 'res.user'
 
+    password_hash = PasswordHash("Password Hash", strip=False)
     department = fields.Function(
         fields.Many2One('oa.department', "Department"),
         'get_department', searcher='search_department')

@@ -1,0 +1,11 @@
+# This file is part of the partner_portal module.
+from trytond.pool import PoolMeta
+
+from oa_workflow.user import PasswordHash
+
+
+class User(metaclass=PoolMeta):
+    "The partners' logins: their password hashes are not searched either"
+    __name__ = 'web.user'
+
+    password_hash = PasswordHash("Password Hash")
