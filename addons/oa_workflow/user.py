@@ -38,10 +38,16 @@ def refuse_hash_use():
 class User(metaclass=PoolMeta):
     __name__ = 'res.user'
 
-    password_hash = PasswordHash("Password Hash", strip=False)
     department = fields.Function(
         fields.Many2One('oa.department', "Department"),
         'get_department', searcher='search_department')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # a field redefined in an extension keeps the base definition
+        # (Model.__setup__ copies the first one): replace it here
+        cls.password_hash = PasswordHash("Password Hash", strip=False)
 
     @classmethod
     def validate_fields(cls, users, field_names):

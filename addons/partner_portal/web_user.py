@@ -8,4 +8,8 @@ class User(metaclass=PoolMeta):
     "The partners' logins: their password hashes are not searched either"
     __name__ = 'web.user'
 
-    password_hash = PasswordHash("Password Hash")
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        # a field redefined in an extension keeps the base definition
+        cls.password_hash = PasswordHash("Password Hash")
