@@ -275,6 +275,15 @@ class BrowserTestCase(unittest.TestCase):
         return self.in_tab(
             '//table//tr[contains(normalize-space(.), "%s")]' % text)
 
+    def saved(self):
+        """Wait until the record of the current tab is saved: a button
+        pressed before would send sao's pending values (pre-validation)"""
+        self.wait.until(lambda d: d.execute_script(
+                'var tab = Sao.Tab.tabs.get_current();'
+                'var record = tab && tab.screen && tab.screen.current_record;'
+                'return record && record.id >= 0'
+                ' && jQuery.isEmptyObject(record.modified_fields);'))
+
     def settle(self):
         """Wait until the address shows the current tab: sao opens a new tab
         for an address of no tab, which a change of view made before sao

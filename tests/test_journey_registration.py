@@ -51,6 +51,7 @@ class RegistrationJourneyTestCase(BrowserTestCase):
         self.wait.until(lambda d: self.field('amount').get_attribute('value'))
         self.fill('customer_contact', CONTACT)
         self.toolbar('save')
+        self.saved()
         self.button('submit')
         self.button('send')
         # sao asks before sending
