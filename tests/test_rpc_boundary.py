@@ -322,3 +322,20 @@ class RpcBoundaryTestCase(unittest.TestCase):
             pass
         else:
             self.assertFalse(row['password_hash'])
+
+    def test_request_lock_by_salespeople_only(self):
+        """The Request Lock wizard run over RPC by a call-centre agent locks
+        nothing: its transition checks the user is a salesperson"""
+        party, = self.call('sales', 'model.party.party.search',
+            [('ownership_state', '=', 'open')], 0, 1, None)
+        context = {'active_model': 'party.party', 'active_id': party,
+            'active_ids': [party]}
+        with self.assertRaises(RpcError):
+            wizard_id, start, _ = self.call('agent',
+                'wizard.crm.customer.request_lock.create', context=context)
+            self.call('agent', 'wizard.crm.customer.request_lock.execute',
+                wizard_id, {'start': {'reason': "越权"}}, 'request',
+                context=context)
+        owner, = self.call('admin', 'model.party.party.read', [party],
+            ['ownership_state'])
+        self.assertEqual(owner['ownership_state'], 'open')
