@@ -469,8 +469,12 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
 
     @classmethod
     def get_crm_my_deal(cls, parties, name):
+        return cls._crm_in_query(parties, cls._crm_my_deals_query())
+
+    @classmethod
+    def _crm_in_query(cls, parties, query):
+        "Return {party id: whether the SQL query of party ids has it}"
         table = cls.__table__()
-        query = cls._crm_my_deals_query()
         cursor = Transaction().connection.cursor()
         result = dict.fromkeys((p.id for p in parties), False)
         for sub_ids in grouped_slice([p.id for p in parties]):
@@ -502,18 +506,10 @@ class Party(MaskedBrowseMixin, metaclass=PoolMeta):
 
     @classmethod
     def get_crm_readable(cls, parties, name):
-        table = cls.__table__()
         query = cls._crm_readable_query()
-        result = dict.fromkeys((p.id for p in parties), query is None)
         if query is None:
-            return result
-        cursor = Transaction().connection.cursor()
-        for sub_ids in grouped_slice([p.id for p in parties]):
-            cursor.execute(*table.select(table.id,
-                    where=fields.SQL_OPERATORS['in'](table.id, sub_ids)
-                    & table.id.in_(query)))
-            result.update((id_, True) for id_, in cursor)
-        return result
+            return dict.fromkeys((p.id for p in parties), True)
+        return cls._crm_in_query(parties, query)
 
     @classmethod
     def search_crm_readable(cls, name, clause):
